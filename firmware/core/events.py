@@ -48,6 +48,15 @@ class CodeRead:
 
 
 @dataclass(frozen=True, slots=True)
+class FrameCaptured:
+    """One camera frame, by the path of its image file (trace replay) or a capture id."""
+
+    kind: ClassVar[str] = "camera.frame"
+    t: float
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
 class CameraFaulted:
     kind: ClassVar[str] = "camera.faulted"
     t: float
@@ -112,6 +121,7 @@ Event = (
     | ScaleFaulted
     | ScaleRestored
     | CodeRead
+    | FrameCaptured
     | CameraFaulted
     | CameraRestored
     | PluKeyed
@@ -128,6 +138,7 @@ EVENT_TYPES: dict[str, type] = {
         ScaleFaulted,
         ScaleRestored,
         CodeRead,
+        FrameCaptured,
         CameraFaulted,
         CameraRestored,
         PluKeyed,
