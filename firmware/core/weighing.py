@@ -1,0 +1,209 @@
+"""Weight events: turns the scale's stream of grams (80 samples/s) into settled weight changes.
+
+The basket is *still* when the spread of the last `window_s` of samples is within a few times the
+scale's own noise; it then reports the level change since the last still level. While still,
+the level estimate keeps refining (a long average) and follows slow creep and drift, so only real
+steps are reported. Ringing after a drop, a hand pressing an item, and the shaking of a pushed cart
+all keep the spread high, so nothing is reported until they are over.
+
+Auto-zero happens only when the cart core says the basket should be empty and it is still near
+zero. A gap in the samples is a scale fault; the first still level after it is compared with the
+last one before it, so what happened during the fault is still reported (flagged).
+
+Pure: time comes with each sample. No I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from firmware.core.events import ScaleFaulted, ScaleRestored, WeightSettled
+
+WeighingOutput = WeightSettled | ScaleFaulted | ScaleRestored
+
+
+@dataclass(frozen=True, slots=True)
+class WeighingConfig:
+    window_s: float = 0.25  # still means still for this long (report within 0.5 s of stillness)
+    noise_floor_g: float = 1.0  # first guess of the scale's sample noise; learned while still
+    still_k: float = 3.0  # window spread must be <= still_k x noise floor ...
+    still_min_sd_g: float = 1.5  # ... and never needs to be below this
+    detect_min_g: float = 5.0  # smallest step reported (a 15 g pack of gum must register)
+    detect_k: float = 4.0  # ... or this many times the window's own spread, if larger
+    noise_learn_after_s: float = 1.0
+    auto_zero_band_g: float = 30.0
+    auto_zero_after_s: float = 2.0
+    fault_gap_s: float = 0.5  # samples missing this long: the scale is faulted
+
+
+@dataclass(slots=True)
+class WeighingStats:
+    samples: int = 0
+    changes: int = 0
+    auto_zeros: int = 0
+    faults: int = 0
+
+
+class Weighing:
+    def __init__(self, config: WeighingConfig | None = None) -> None:
+        self.config = config or WeighingConfig()
+        self.stats = WeighingStats()
+        self.noise_floor_g = self.config.noise_floor_g
+        self.expect_empty = True
+        self._window: deque[float] = deque()
+        self._win_n = 0
+        self._sum = 0.0
+        self._sumsq = 0.0
+        self._pushes_since_exact = 0
+        self._last_t: float | None = None
+        self._zero_g: float | None = None  # raw grams that read as an empty basket
+        self._base_g: float | None = None  # raw grams of the last still level
+        self._still = False
+        self._still_since = 0.0
+        self._moving_since: float | None = None
+        self._still_sum = 0.0  # refined still level (grams, raw)
+        self._still_n = 0
+        self._faulted = False
+        self._across_fault = False
+
+    # -- public ----------------------------------------------------------------------------------
+
+    @property
+    def level_g(self) -> float | None:
+        """Settled basket load in grams above zero, or None before the first still moment."""
+        if self._base_g is None or self._zero_g is None:
+            return None
+        return self._base_g - self._zero_g
+
+    @property
+    def is_still(self) -> bool:
+        return self._still and not self._faulted
+
+    def fault(self, t: float, reason: str) -> ScaleFaulted | None:
+        """The link reports the scale lost; samples restart later."""
+        if self._faulted:
+            return None
+        self._faulted = True
+        self._across_fault = True
+        self.stats.faults += 1
+        self._reset_window()
+        return ScaleFaulted(t, reason)
+
+    def restore(self, t: float) -> ScaleRestored | None:
+        if not self._faulted:
+            return None
+        self._faulted = False
+        self._last_t = None
+        return ScaleRestored(t)
+
+    def push(self, t: float, value_g: float, sps: float) -> list[WeighingOutput]:
+        out: list[WeighingOutput] = []
+        gap = self.config.fault_gap_s
+        if self._last_t is not None and t - self._last_t > max(gap, 3.0 / sps) and not self._faulted:
+            fault = self.fault(self._last_t, f"no samples for {t - self._last_t:.2f} s")
+            if fault:
+                out.append(fault)
+        if self._faulted:
+            restored = self.restore(t)
+            if restored:
+                out.append(restored)
+        self._last_t = t
+        self.stats.samples += 1
+        n = max(8, round(self.config.window_s * sps))
+        self._add(value_g, n)
+        if self._win_n < n:
+            return out
+        mean = self._sum / self._win_n
+        sd = math.sqrt(max(0.0, self._sumsq / self._win_n - mean * mean))
+        threshold = max(self.config.still_min_sd_g, self.config.still_k * self.noise_floor_g)
+        if sd <= threshold:
+            change = self._on_still(t, mean, sd)
+            if change:
+                out.append(change)
+        else:
+            if self._still:
+                self._moving_since = t
+            self._still = False
+        return out
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _add(self, value: float, n: int) -> None:
+        window = self._window
+        window.append(value)
+        self._sum += value
+        self._sumsq += value * value
+        self._win_n += 1
+        while self._win_n > n:
+            old = window.popleft()
+            self._sum -= old
+            self._sumsq -= old * old
+            self._win_n -= 1
+        self._pushes_since_exact += 1
+        if self._pushes_since_exact >= 4 * n:  # wipe accumulated rounding error
+            self._sum = math.fsum(window)
+            self._sumsq = math.fsum(v * v for v in window)
+            self._pushes_since_exact = 0
+
+    def _reset_window(self) -> None:
+        self._window.clear()
+        self._win_n = 0
+        self._sum = self._sumsq = 0.0
+        self._still = False
+        self._moving_since = None
+
+    def _on_still(self, t: float, mean: float, sd: float) -> WeightSettled | None:
+        cfg = self.config
+        detect = max(cfg.detect_min_g, cfg.detect_k * sd)
+        if self._base_g is None:  # first still moment of the session: the empty basket
+            self._base_g = self._zero_g = mean
+            self._begin_still(t, mean)
+            return None
+        if not self._still:
+            settle_s = t - self._moving_since if self._moving_since is not None else 0.0
+            self._begin_still(t, mean)
+            if abs(mean - self._base_g) >= detect:
+                return self._report(t, mean, sd, settle_s)
+            return None
+        self._still_n += 1
+        # running mean at first, then an exponential average of ~8 windows that follows creep
+        alpha = max(1.0 / self._still_n, 1.0 / (8 * self._win_n))
+        self._still_sum += alpha * (mean - self._still_sum)
+        refined = self._still_sum
+        if abs(mean - refined) >= detect:  # a slow step while the spread stayed low
+            self._begin_still(t, mean)
+            if abs(mean - self._base_g) >= detect:
+                return self._report(t, mean, sd, 0.0)
+            return None
+        self._base_g = refined
+        still_for = t - self._still_since
+        if still_for >= cfg.noise_learn_after_s:
+            # window spread over the sample noise of a still basket
+            self.noise_floor_g += 0.01 * (min(max(sd, 0.2), 10.0) - self.noise_floor_g)
+        if (
+            self.expect_empty
+            and still_for >= cfg.auto_zero_after_s
+            and self._zero_g is not None
+            and self._base_g != self._zero_g
+            and abs(self._base_g - self._zero_g) <= cfg.auto_zero_band_g
+        ):
+            self._zero_g = self._base_g
+            self.stats.auto_zeros += 1
+        return None
+
+    def _begin_still(self, t: float, mean: float) -> None:
+        self._still = True
+        self._still_since = t
+        self._still_sum = mean
+        self._still_n = 1
+
+    def _report(self, t: float, mean: float, sd: float, settle_s: float) -> WeightSettled:
+        assert self._base_g is not None and self._zero_g is not None
+        delta = mean - self._base_g
+        self._base_g = mean
+        self.stats.changes += 1
+        extra = {"across_fault": True} if self._across_fault else {}
+        self._across_fault = False
+        return WeightSettled(t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra)
