@@ -100,6 +100,14 @@ class SessionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockTicked:
+    """Time passed with nothing else happening; deadlines (grace periods) may fire."""
+
+    kind: ClassVar[str] = "clock.ticked"
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
 class WeightSettled:
     """The weighing stage's output: the basket came to rest at a new level.
 
@@ -128,6 +136,7 @@ Event = (
     | RemovalAnnounced
     | CheckoutRequested
     | SessionEnded
+    | ClockTicked
     | WeightSettled
 )
 
@@ -145,6 +154,7 @@ EVENT_TYPES: dict[str, type] = {
         RemovalAnnounced,
         CheckoutRequested,
         SessionEnded,
+        ClockTicked,
         WeightSettled,
     )
 }

@@ -81,6 +81,17 @@ class Weighing:
     def is_still(self) -> bool:
         return self._still and not self._faulted
 
+    def snapshot(self) -> dict[str, float | None]:
+        """What a restart needs to compare the basket with how it was left."""
+        return {"base_g": self._base_g, "zero_g": self._zero_g, "noise_floor_g": self.noise_floor_g}
+
+    def restore_snapshot(self, snapshot: dict[str, float | None]) -> None:
+        self._base_g = snapshot.get("base_g")
+        self._zero_g = snapshot.get("zero_g")
+        self.noise_floor_g = snapshot.get("noise_floor_g") or self.config.noise_floor_g
+        self._across_fault = True
+        self._reset_window()
+
     def fault(self, t: float, reason: str) -> ScaleFaulted | None:
         """The link reports the scale lost; samples restart later."""
         if self._faulted:
@@ -206,4 +217,6 @@ class Weighing:
         self.stats.changes += 1
         extra = {"across_fault": True} if self._across_fault else {}
         self._across_fault = False
-        return WeightSettled(t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra)
+        return WeightSettled(
+            t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra
+        )

@@ -1,0 +1,68 @@
+"""Does a settled weight change fit what was scanned? The seam every verifier plugs into.
+
+The cart core asks one question: given what it knows at a settled change (expected weight of the
+candidate units and its spread, the measured change, the scale's noise then), how well does the
+change fit? A verifier answers with a score in [0, 1] (a probability-like fit), or `None` when it
+cannot judge (nothing is known of the product's weight). The core accepts fits above its
+threshold; everything else is its business (pairing, alerts, review).
+
+`RuleVerifier` is the statistical rule: a two-sided normal test of the measured change against
+the expected weight, the spread combining the product's own unit-to-unit scatter, the catalog's
+typical error, and the scale's noise. The TFLite verifier (issue 5) implements the same protocol.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class FitQuery:
+    measured_g: float  # magnitude of the settled change
+    expected_g: float | None  # sum over the candidate units; None when unknown
+    expected_sd_g: float | None  # known spread of that sum (given or learned), if any
+    units: int = 1
+    noise_g: float = 1.0  # sample spread while it settled
+    settle_s: float = 0.0
+    since_scan_s: float = 0.0
+    basket_load_g: float = 0.0
+    by_weight: bool = False
+    learned: bool = False  # expected_g comes from this product's measured placements
+    pending_units: int = 0
+
+
+class Verifier(Protocol):
+    name: str
+
+    def fit(self, query: FitQuery) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerifier:
+    """Normal-error rule; the defaults are the spread real catalogs and cart scales show."""
+
+    name: str = "rule"
+    unit_scatter: float = 0.02  # relative sd of one unit around its product's weight
+    catalog_error: float = 0.025  # relative sd of a catalog weight against the truth
+    learned_error: float = 0.005  # relative sd of a weight learned from placements
+    scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
+    noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
+
+    def spread_g(self, query: FitQuery) -> float:
+        assert query.expected_g is not None
+        expected = query.expected_g
+        rel = self.learned_error if query.learned else self.catalog_error
+        item_sd = query.expected_sd_g
+        if item_sd is None:
+            # units scatter independently: the sum's spread grows with the square root of the count
+            item_sd = self.unit_scatter * expected / math.sqrt(max(1, query.units))
+        scale_sd = self.scale_sd_g + self.noise_factor * query.noise_g
+        return math.sqrt(item_sd**2 + (rel * expected) ** 2 + scale_sd**2)
+
+    def fit(self, query: FitQuery) -> float | None:
+        if query.expected_g is None:
+            return None
+        z = abs(query.measured_g - query.expected_g) / self.spread_g(query)
+        return math.erfc(z / math.sqrt(2.0))  # two-sided tail probability

@@ -1,0 +1,188 @@
+"""The cart's journal: every core input and every decision, appended to SQLite before it is acted on.
+
+WAL with `synchronous=FULL`, one transaction per entry, so a crash or power cut loses nothing that
+was acted on. After a restart the open session is rebuilt by feeding its journaled inputs to a
+fresh core (`firmware.pipeline.recover`); the journaled decisions let a test check the rebuild is
+exact. Raw scale blocks go to their own table: evidence for staff, not needed to rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from firmware.core.events import Event, ScaleSampled, event_from_dict, event_to_dict
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    cart_id TEXT,
+    opened_unix REAL NOT NULL,
+    catalog TEXT,
+    catalog_sha256 TEXT,
+    state TEXT NOT NULL DEFAULT 'open',
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(session_id),
+    t REAL NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('input', 'effect', 'state')),
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_session ON entries(session_id, seq);
+CREATE TABLE IF NOT EXISTS samples (
+    session_id TEXT NOT NULL,
+    t REAL NOT NULL,
+    sps REAL NOT NULL,
+    values_g TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t);
+"""
+
+
+class JournalError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    session_id: str
+    cart_id: str | None
+    catalog: str | None
+    catalog_sha256: str | None
+    state: str
+
+
+class Journal:
+    """`path=None` keeps the journal in memory (replays); a file path makes it durable."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path) if self.path else ":memory:", isolation_level=None)
+        if self.path is not None:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+        else:
+            self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic step: later issues add their rows (the outbox) to the same transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def open_session(
+        self, session_id: str, cart_id: str | None, catalog: str | None, catalog_sha256: str | None
+    ) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT state FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+            if row is not None:
+                raise JournalError(f"session {session_id} is already in the journal ({row[0]})")
+            db.execute(
+                "INSERT INTO sessions (session_id, cart_id, opened_unix, catalog, catalog_sha256) VALUES (?,?,?,?,?)",
+                (session_id, cart_id, time.time(), catalog, catalog_sha256),
+            )
+
+    def close_session(self, session_id: str, report: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE sessions SET state = 'ended', report = ? WHERE session_id = ?",
+                (json.dumps(report, sort_keys=True), session_id),
+            )
+
+    def open_sessions(self) -> list[SessionRow]:
+        rows = self.db.execute(
+            "SELECT session_id, cart_id, catalog, catalog_sha256, state FROM sessions WHERE state = 'open'"
+            " ORDER BY opened_unix"
+        ).fetchall()
+        return [SessionRow(*row) for row in rows]
+
+    def session(self, session_id: str) -> SessionRow | None:
+        row = self.db.execute(
+            "SELECT session_id, cart_id, catalog, catalog_sha256, state FROM sessions WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        return SessionRow(*row) if row else None
+
+    def report(self, session_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT report FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def record_input(self, session_id: str, event: Event) -> None:
+        data = event_to_dict(event)
+        self._append(session_id, [(event.t, "input", data["kind"], data)])
+
+    def record_effects(self, session_id: str, effects: Iterable[Any]) -> None:
+        rows = [(e.t, "effect", e.kind, e.data) for e in effects]
+        if rows:
+            self._append(session_id, rows)
+
+    def record_state(self, session_id: str, t: float, kind: str, data: dict[str, Any]) -> None:
+        self._append(session_id, [(t, "state", kind, data)])
+
+    def _append(self, session_id: str, rows: list[tuple[float, str, str, dict[str, Any]]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO entries (session_id, t, role, kind, data) VALUES (?,?,?,?,?)",
+                [
+                    (session_id, t, role, kind, json.dumps(data, sort_keys=True))
+                    for t, role, kind, data in rows
+                ],
+            )
+
+    def record_samples(self, session_id: str, block: ScaleSampled) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO samples (session_id, t, sps, values_g) VALUES (?,?,?,?)",
+                (session_id, block.t, block.sps, json.dumps(list(block.values_g))),
+            )
+
+    def inputs(self, session_id: str) -> list[Event]:
+        rows = self.db.execute(
+            "SELECT data FROM entries WHERE session_id = ? AND role = 'input' ORDER BY seq", (session_id,)
+        ).fetchall()
+        return [event_from_dict(json.loads(row[0])) for row in rows]
+
+    def entries(self, session_id: str, role: str) -> list[tuple[float, str, dict[str, Any]]]:
+        rows = self.db.execute(
+            "SELECT t, kind, data FROM entries WHERE session_id = ? AND role = ? ORDER BY seq",
+            (session_id, role),
+        ).fetchall()
+        return [(t, kind, json.loads(data)) for t, kind, data in rows]
+
+    def last_state(self, session_id: str, kind: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT data FROM entries WHERE session_id = ? AND role = 'state' AND kind = ? ORDER BY seq DESC LIMIT 1",
+            (session_id, kind),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def samples(self, session_id: str, t_from: float = 0.0, t_to: float = float("inf")) -> list[ScaleSampled]:
+        rows = self.db.execute(
+            "SELECT t, sps, values_g FROM samples WHERE session_id = ? AND t >= ? AND t <= ? ORDER BY rowid",
+            (session_id, t_from, t_to),
+        ).fetchall()
+        return [ScaleSampled(t, sps, tuple(json.loads(v))) for t, sps, v in rows]

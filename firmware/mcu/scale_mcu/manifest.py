@@ -1,0 +1,7 @@
+metadata(
+    description="Smart-cart scale MCU firmware: HX711 sampler, framed serial link (CRC-16), commands, watchdog.",
+    version="1.0.0",
+)
+
+# needs the hx711 package next to it (include("../hx711") in a board manifest)
+package("scale_mcu")
