@@ -100,7 +100,8 @@ class Journal:
             if row is not None:
                 raise JournalError(f"session {session_id} is already in the journal ({row[0]})")
             db.execute(
-                "INSERT INTO sessions (session_id, cart_id, opened_unix, catalog, catalog_sha256) VALUES (?,?,?,?,?)",
+                "INSERT INTO sessions (session_id, cart_id, opened_unix, catalog, catalog_sha256)"
+                " VALUES (?,?,?,?,?)",
                 (session_id, cart_id, time.time(), catalog, catalog_sha256),
             )
 
@@ -175,7 +176,8 @@ class Journal:
 
     def last_state(self, session_id: str, kind: str) -> dict[str, Any] | None:
         row = self.db.execute(
-            "SELECT data FROM entries WHERE session_id = ? AND role = 'state' AND kind = ? ORDER BY seq DESC LIMIT 1",
+            "SELECT data FROM entries WHERE session_id = ? AND role = 'state' AND kind = ?"
+            " ORDER BY seq DESC LIMIT 1",
             (session_id, kind),
         ).fetchone()
         return json.loads(row[0]) if row else None
