@@ -82,7 +82,8 @@ def gtin14(code: str) -> str:
         if set(code[:extra]) != {"0"}:
             raise CodeError(f"{code!r} is longer than a GTIN")
         code = code[extra:]
-    if len(code) not in (8, 12, 13, 14):
+    if len(code) not in (8, 12, 13, 14) and not (8 < len(code) < 12 and len(code.lstrip("0")) <= 8):
+        # (an EAN-8 padded with a few zeros, as some exports write it, is still that EAN-8)
         raise CodeError(f"a GTIN has 8, 12, 13 or 14 digits, got {len(code)} in {code!r}")
     if not has_valid_check_digit(code):
         raise CodeError(f"{code!r} fails its check digit (expected {check_digit(code[:-1])})")
@@ -180,6 +181,9 @@ def catalog_key(code: str, layout: VariableMeasureLayout | None = DEFAULT_LAYOUT
     code = code.strip()
     if is_plu(code):
         return code
+    if layout is not None and len(code) == 13 and code.isdigit() and layout.matches(code):
+        # listed with the value zeroed: its printed check digit may be that of no real label
+        return layout.item_key(code)
     key = gtin14(code)
     if layout is not None and layout.matches(key[1:]):
         return layout.item_key(key[1:])

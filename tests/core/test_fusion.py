@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import dataclasses
+
+from firmware.core.catalog import parse_catalog
+from firmware.core.events import (
+    CheckoutRequested,
+    CodeRead,
+    PluKeyed,
+    RemovalAnnounced,
+    ScaleFaulted,
+    ScaleRestored,
+    SessionEnded,
+    WeightSettled,
+)
+from firmware.core.fusion import Fusion
+from firmware.core.gtin import check_digit
+from firmware.core.review import decide
+
+CATALOG = """code,name,price_cents,sold_by,weight_g
+5012345678900,Canned tomatoes,129,each,452
+96385074,Chewing gum,99,each,21.5
+4011,Bananas,199,weight,
+4000000000006,Yoghurt strawberry,89,each,125
+4000000000013,Yoghurt vanilla,95,each,126
+4000000000020,Yoghurt cherry,89,each,125.5
+4000000000037,Mystery jam,250,each,
+2123456000009,Deli cheese,0,each,
+"""
+
+TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
+    "5012345678900", "96385074", "4011", "4000000000006", "4000000000013", "4000000000020", "4000000000037",
+)
+
+
+class Session:
+    def __init__(self) -> None:
+        self.catalog = parse_catalog(CATALOG)
+        self.fusion = Fusion(self.catalog)
+        self.level = 0.0
+        self.effects: list = []
+
+    def scan(self, t: float, code: str) -> Session:
+        self.effects += self.fusion.handle(CodeRead(t, code))
+        return self
+
+    def plu(self, t: float, plu: str) -> Session:
+        self.effects += self.fusion.handle(PluKeyed(t, plu))
+        return self
+
+    def weight(self, t: float, delta: float) -> Session:
+        self.level += delta
+        self.effects += self.fusion.handle(WeightSettled(t, delta, self.level, 1.0))
+        return self
+
+    def say_removed(self, t: float, code: str) -> Session:
+        self.effects += self.fusion.handle(RemovalAnnounced(t, code))
+        return self
+
+    def end(self, t: float) -> Session:
+        self.effects += self.fusion.handle(CheckoutRequested(t))
+        self.effects += self.fusion.handle(SessionEnded(t + 2))
+        return self
+
+    @property
+    def bill(self) -> list[tuple[str, int, int]]:
+        return [(line.code, line.qty, line.amount_cents) for line in self.fusion.basket.bill_lines()]
+
+    @property
+    def alerts(self) -> list[tuple[str, bool]]:
+        return [(str(a.kind), a.resolved) for a in self.fusion.basket.alerts]
+
+    @property
+    def review(self):
+        return decide(self.fusion)
+
+
+def test_scan_then_place_and_place_then_scan() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 455).weight(10, 21).scan(12, GUM).end(20)
+    assert s.bill == [(TOMATOES, 1, 129), (GUM, 1, 99)]
+    assert s.alerts == []
+    assert not s.review.required
+
+
+def test_unscanned_item_is_alerted_and_sent_to_review() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).weight(10, 300).end(30)
+    assert s.alerts == [("unscanned_item", False)]
+    assert s.fusion.basket.alerts[0].t == 15.0  # raised when the grace for a late scan ran out
+    assert s.review.required and s.review.reasons == ["unscanned_item"]
+    assert s.bill == [(TOMATOES, 1, 129)]
+
+
+def test_unscanned_item_taken_out_again_resolves() -> None:
+    s = Session().weight(10, 300).weight(20, -299).end(30)
+    assert s.alerts == [("unscanned_item", True)]
+    assert not s.review.required
+
+
+def test_swap_for_a_different_weight_is_a_mismatch() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 700).end(30)
+    kinds = dict(s.alerts)
+    assert kinds["weight_mismatch"] is False
+    assert "scan_not_placed" in kinds
+    assert s.bill == []  # nothing charged for the tomatoes that never went in
+    assert s.review.required
+
+
+def test_scan_not_placed_is_never_charged() -> None:
+    s = Session().scan(1, TOMATOES).end(100)
+    assert s.bill == []
+    assert s.alerts == [("scan_not_placed", False)]
+    assert s.fusion.basket.alerts[0].t == 46.0
+
+
+def test_scan_withdrawn_on_the_screen_resolves() -> None:
+    s = Session().scan(1, TOMATOES).say_removed(5, TOMATOES).end(100)
+    assert s.bill == [] and s.alerts == []
+
+
+def test_scanned_twice_put_in_once() -> None:
+    s = Session().scan(1, GUM).scan(2, GUM).weight(4, 21.7).end(30)
+    assert s.bill == [(GUM, 1, 99)]
+    assert s.alerts == [("scan_not_placed", False)]
+    assert s.review.required
+
+
+def test_two_units_scanned_then_placed_together_or_one_by_one() -> None:
+    together = Session().scan(1, TOMATOES).scan(2, TOMATOES).weight(5, 905).end(30)
+    assert together.bill == [(TOMATOES, 2, 258)] and together.alerts == []
+    apart = Session().scan(1, TOMATOES).scan(2, TOMATOES).weight(5, 451).weight(8, 453).end(30)
+    assert apart.bill == [(TOMATOES, 2, 258)] and apart.alerts == []
+
+
+def test_produce_keyed_then_weighed_is_priced_half_up() -> None:
+    s = Session().plu(1, BANANAS).weight(4, 612.0).end(20)
+    assert s.bill == [(BANANAS, 1, 122)]  # 612 g x 1.99/kg = 121.788
+    half = Session().plu(1, BANANAS).weight(4, 502.5).end(20)
+    assert half.bill == [(BANANAS, 1, 100)]  # 99.9975 -> 100
+    line = s.fusion.basket.bill_lines()[0]
+    assert line.weight_g == 612.0
+
+
+def test_removal_identified_by_weight_and_lifting_to_look_is_free() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).scan(5, GUM).weight(7, 21.5)
+    s.weight(20, -452).weight(25, 452)  # lifted to read the label, put back
+    assert s.bill == [(TOMATOES, 1, 129), (GUM, 1, 99)]
+    s.weight(40, -21.6).end(200)
+    assert s.bill == [(TOMATOES, 1, 129)]
+    assert s.alerts == []
+
+
+def test_twins_at_different_prices_make_the_cart_ask() -> None:
+    s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, VANILLA).weight(7, 126)
+    s.weight(20, -125.5)
+    s.fusion.handle(WeightSettled(30, 0, s.level, 1.0))  # time passes
+    assert s.alerts == [("removal_unidentified", False)]
+    s.say_removed(32, VANILLA).end(40)
+    assert s.bill == [(STRAWBERRY, 1, 89)]
+    assert s.alerts == [("removal_unidentified", True)]
+    assert not s.review.required
+
+
+def test_twins_at_the_same_price_need_no_question() -> None:
+    s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, CHERRY).weight(7, 125.5).weight(20, -125.2).end(40)
+    assert s.alerts == []
+    assert sum(a for _, _, a in s.bill) == 89
+
+
+def test_announced_removal_before_the_weight_leaves() -> None:
+    s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, VANILLA).weight(7, 126)
+    s.say_removed(20, STRAWBERRY).weight(22, -125.5).end(40)
+    assert s.bill == [(VANILLA, 1, 95)] and s.alerts == []
+
+
+def test_unknown_weight_is_accepted_then_learned() -> None:
+    s = Session().scan(1, JAM).weight(3, 380).scan(10, JAM).weight(12, 900).end(40)
+    assert ("weight_mismatch", False) in s.alerts  # the second "jar" weighs far more than the first
+    ok = Session().scan(1, JAM).weight(3, 380).scan(10, JAM).weight(12, 383).end(40)
+    assert ok.bill == [(JAM, 2, 500)] and ok.alerts == []
+
+
+def test_unknown_code_resolved_only_if_nothing_goes_in() -> None:
+    gone = Session().scan(1, "1234567890128").end(100)
+    assert gone.alerts == [("unknown_code", True)]
+    placed = Session().scan(1, "1234567890128").weight(3, 250).end(100)
+    assert placed.alerts == [("unknown_code", False)]
+    assert placed.review.required and placed.bill == []
+
+
+def test_price_is_locked_when_scanned() -> None:
+    s = Session().scan(1, TOMATOES)
+    product = s.catalog.products["05012345678900"]
+    s.catalog.products["05012345678900"] = dataclasses.replace(product, price_cents=999)
+    s.weight(3, 452).end(20)
+    assert s.bill == [(TOMATOES, 1, 129)]
+
+
+def test_variable_measure_label_price() -> None:
+    body = "212345600750"
+    s = Session().scan(1, body + str(check_digit(body))).weight(3, 240).end(20)
+    assert s.bill == [("2123456000009", 1, 750)]
+
+
+def test_scale_fault_is_alerted_and_resolved_when_back() -> None:
+    s = Session()
+    s.fusion.handle(ScaleFaulted(5, "link lost"))
+    assert s.review.required is False or s.alerts == [("scale_fault", False)]
+    s.fusion.handle(ScaleRestored(9))
+    s.end(20)
+    assert s.alerts == [("scale_fault", True)]
+    still_down = Session()
+    still_down.fusion.handle(ScaleFaulted(5, "link lost"))
+    still_down.end(20)
+    assert still_down.review.reasons == ["scale_fault"]
+
+
+def test_small_shifts_are_not_goods_but_add_up_to_a_review() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452)
+    for i in range(8):
+        s.weight(10 + i * 10, 7.0)  # small pieces below the item threshold, 56 g in all
+    s.end(200)
+    assert s.alerts == []
+    assert s.review.reasons == ["basket_weight_disagrees"]

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from firmware.core.events import ScaleFaulted, ScaleRestored, WeightSettled
+from firmware.core.weighing import Weighing
+from tests.core.signals import SPS, Signal, run
+
+
+def changes(out: list) -> list[WeightSettled]:
+    return [e for e in out if isinstance(e, WeightSettled)]
+
+
+def test_noise_alone_reports_nothing() -> None:
+    out = run(Weighing(), Signal(noise_g=1.5).hold(120).samples())
+    assert changes(out) == []
+
+
+def test_pack_of_gum_on_a_loaded_basket_registers() -> None:
+    signal = Signal(noise_g=1.2, start_g=3000).hold(3).drop(15, ring_g=20).hold(2)
+    found = changes(run(Weighing(), signal.samples()))
+    assert len(found) == 1
+    assert found[0].delta_g == pytest.approx(15, abs=2.0)
+
+
+def test_heavy_drop_rings_then_settles_once() -> None:
+    signal = Signal(noise_g=1.0).hold(3).drop(6000, ring_g=900, tau_s=0.35).hold(2)
+    found = changes(run(Weighing(), signal.samples()))
+    assert len(found) == 1
+    assert found[0].delta_g == pytest.approx(6000, abs=4.0)
+
+
+def test_hand_resting_on_the_item_is_not_a_second_change() -> None:
+    signal = Signal(noise_g=1.0).hold(3).drop(500, ring_g=60).press(180, tremor_g=9, seconds=1.2).hold(3)
+    found = changes(run(Weighing(), signal.samples()))
+    assert [round(c.delta_g) for c in found][-1:] != []
+    assert sum(c.delta_g for c in found) == pytest.approx(500, abs=3)
+    assert len(found) == 1
+
+
+def test_pushing_the_cart_reports_nothing() -> None:
+    signal = Signal(noise_g=1.0, start_g=2500).hold(2).push(15).hold(3)
+    assert changes(run(Weighing(), signal.samples())) == []
+
+
+def test_slow_creep_is_followed_not_reported() -> None:
+    signal = Signal(noise_g=1.0, start_g=4000).hold(2).ramp(6, seconds=300).hold(2)
+    assert changes(run(Weighing(), signal.samples())) == []
+
+
+def test_change_is_reported_within_half_a_second_of_stillness() -> None:
+    signal = Signal(noise_g=1.0).hold(3)
+    still_at = signal.t + 1.0  # the drop rings for about a second before it is within the noise
+    signal.drop(400, ring_g=100, tau_s=0.2, seconds=4)
+    found = changes(run(Weighing(), signal.samples()))
+    assert len(found) == 1
+    assert found[0].t - still_at <= 0.5
+
+
+def test_gap_in_samples_is_a_fault_and_the_change_across_it_is_flagged() -> None:
+    weighing = Weighing()
+    first = Signal(noise_g=1.0).hold(3).samples()
+    second = Signal(seed=2, noise_g=1.0, start_g=250).hold(3).samples()
+    out = run(weighing, first) + run(weighing, second, t0=10.0)
+    kinds = [type(e) for e in out]
+    assert kinds[:2] == [ScaleFaulted, ScaleRestored]
+    found = changes(out)
+    assert len(found) == 1 and found[0].delta_g == pytest.approx(250, abs=2)
+    assert found[0].extra.get("across_fault") is True
+
+
+def test_auto_zero_only_when_the_basket_should_be_empty() -> None:
+    drifted = Signal(noise_g=1.0).hold(3).ramp(4, seconds=60).hold(5).samples()
+    empty = Weighing()
+    run(empty, drifted)
+    assert empty.level_g == pytest.approx(0, abs=0.5)
+    loaded = Weighing()
+    loaded.expect_empty = False
+    run(loaded, drifted)
+    assert loaded.level_g == pytest.approx(4, abs=1.0)
+
+
+def test_window_works_at_ten_samples_per_second() -> None:
+    weighing = Weighing()
+    out = []
+    for i in range(100):
+        out += weighing.push(i / 10, 0.0 if i < 50 else 452.0, 10)
+    assert [c.delta_g for c in changes(out)] == [452.0]
+    assert SPS == 80
