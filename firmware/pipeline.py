@@ -73,6 +73,7 @@ class CartPipeline:
         self.listeners: list[EffectListener] = []
         self.ended = False
         self._samples: deque[tuple[float, float, float]] = deque()
+        self.rebuilt_effects: list[Effect] = []  # what a recovery re-derived from the journal
         if not resume:
             self.journal.open_session(session_id, cart_id, catalog.source or None, catalog_sha256)
 
@@ -182,7 +183,7 @@ def recover(journal: Journal, session_id: str, catalog: Catalog, **options: Any)
         raise JournalError(f"session {session_id} already ended")
     pipeline = CartPipeline(catalog, session_id, journal=journal, resume=True, **options)
     for event in journal.inputs(session_id):
-        pipeline.fusion.handle(event)
+        pipeline.rebuilt_effects.extend(pipeline.fusion.handle(event))
     pipeline.weighing.expect_empty = pipeline.fusion.expects_empty
     snapshot = journal.last_state(session_id, "weighing")
     if snapshot is not None:

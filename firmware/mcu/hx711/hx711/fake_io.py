@@ -7,6 +7,8 @@ the clock in microseconds; a conversion is ready once per 1e6/sps us. Faults are
 
 from time import ticks_add, ticks_diff
 
+from hx711 import check_trailer
+
 
 class FakeChipIO:
     def __init__(self, source, now_us, sps=80, can_set_rate=True):
@@ -35,14 +37,14 @@ class FakeChipIO:
     def read_raw(self):
         self.reads += 1
         if self.stuck_low:
-            return 0  # every bit, the trailer included, reads 0
+            return check_trailer(0, self.pulses)  # every bit, the trailer included, reads 0: raises
         value = self.source(self.index)
         self.index += 1
         self._next_us = ticks_add(self._next_us, 1_000_000 // self.sps)
         if ticks_diff(self.now_us(), self._next_us) > 1_000_000:
             self._next_us = self.now_us()  # the caller fell far behind: the chip just keeps converting
         extra = self.pulses - 24
-        return ((value & 0xFFFFFF) << extra) | ((1 << extra) - 1)
+        return check_trailer(((value & 0xFFFFFF) << extra) | ((1 << extra) - 1), self.pulses)
 
     def power_down(self):
         self.powered = False
