@@ -45,6 +45,20 @@ CREATE TABLE IF NOT EXISTS samples (
     values_g TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS samples_by_session ON samples(session_id, t);
+CREATE TABLE IF NOT EXISTS outbox (
+    row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_unix REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_unix REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    acked_unix REAL,
+    response TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(acked_unix, next_attempt_unix);
 """
 
 
@@ -105,12 +119,26 @@ class Journal:
                 (session_id, cart_id, time.time(), catalog, catalog_sha256),
             )
 
-    def close_session(self, session_id: str, report: dict[str, Any]) -> None:
+    def close_session(
+        self, session_id: str, report: dict[str, Any], outbox: dict[str, Any] | None = None
+    ) -> None:
+        """End the session; `outbox` (a message for the store) is queued in the same transaction."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE sessions SET state = 'ended', report = ? WHERE session_id = ?",
                 (json.dumps(report, sort_keys=True), session_id),
             )
+            if outbox is not None:
+                db.execute(
+                    "INSERT INTO outbox (message_id, session_id, topic, payload, created_unix) VALUES (?,?,?,?,?)",
+                    (
+                        outbox["message_id"],
+                        session_id,
+                        outbox["topic"],
+                        json.dumps(outbox["payload"], sort_keys=True),
+                        time.time(),
+                    ),
+                )
 
     def open_sessions(self) -> list[SessionRow]:
         rows = self.db.execute(

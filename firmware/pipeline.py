@@ -36,6 +36,7 @@ from firmware.journal import Journal, JournalError
 
 FrameReader = Callable[[FrameCaptured], list[Event]]
 EffectListener = Callable[[Effect], None]
+OutboxMaker = Callable[[dict[str, Any]], dict[str, Any]]  # report -> {message_id, topic, payload}
 
 
 @dataclass(slots=True)
@@ -143,9 +144,10 @@ class CartPipeline:
         merged.update(stats or {})
         return build_report(self.session_id, self.fusion, self.review(), merged)
 
-    def close(self, stats: dict[str, Any] | None = None) -> dict[str, Any]:
+    def close(self, stats: dict[str, Any] | None = None, outbox: OutboxMaker | None = None) -> dict[str, Any]:
+        """Final report; with `outbox`, the message for the store is queued in the same transaction."""
         report = self.report(stats)
-        self.journal.close_session(self.session_id, report)
+        self.journal.close_session(self.session_id, report, outbox(report) if outbox else None)
         return report
 
     # -- internals -----------------------------------------------------------------------------
