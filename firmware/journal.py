@@ -130,7 +130,8 @@ class Journal:
             )
             if outbox is not None:
                 db.execute(
-                    "INSERT INTO outbox (message_id, session_id, topic, payload, created_unix) VALUES (?,?,?,?,?)",
+                    "INSERT INTO outbox (message_id, session_id, topic, payload, created_unix)"
+                    " VALUES (?,?,?,?,?)",
                     (
                         outbox["message_id"],
                         session_id,
