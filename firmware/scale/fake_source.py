@@ -64,8 +64,6 @@ class FakeScaleSource:
                 self._events.append(ScaleSampled(t, self.sps, values))
                 self._next_index += self.batch
                 self.samples += self.batch
-        else:
-            self._next_index = math.floor((now - self._t0) * self.sps + 1e-9) + 1
         events, self._events = self._events, []
         if not events and self._sleep is not None:
             self._sleep(timeout_s)

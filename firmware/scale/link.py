@@ -8,6 +8,7 @@ on top. Every serial failure surfaces as LinkLost, never as a hang: reads and wr
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ import serial
 
 from firmware.scale.protocol import (
     PROTOCOL_VERSION,
+    RATES_SPS,
     Ack,
     AckResult,
     FrameParser,
@@ -23,7 +25,6 @@ from firmware.scale.protocol import (
     Message,
     MsgType,
     ParserCounters,
-    RATES_SPS,
     ProtocolError,
     decode_identity,
     encode_command,
@@ -47,7 +48,9 @@ class CommandFailed(Exception):
 
 def open_serial(port: str, baudrate: int = 115200) -> Any:
     """pyserial port for a device path or URL; read/write never block longer than their timeouts."""
-    return serial.serial_for_url(port, baudrate=baudrate, timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S)
+    return serial.serial_for_url(
+        port, baudrate=baudrate, timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S
+    )
 
 
 class ScaleLink:
@@ -94,10 +97,8 @@ class ScaleLink:
 
     def close(self) -> None:
         if self._serial is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 self._serial.close()
-            except (serial.SerialException, OSError):
-                pass
             self._serial = None
 
     def write(self, data: bytes) -> None:

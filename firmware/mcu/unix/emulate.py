@@ -6,7 +6,8 @@ stdout to a pseudo-terminal. Usage:
     micropython emulate.py COUNTS_FILE TRACE_SPS [BOARD]
 
 COUNTS_FILE holds signed 32-bit little-endian counts sampled at TRACE_SPS; the fake chip plays them
-at its own rate (80 or 10 samples/s, whatever the Pi set), looping at the end. A REBOOT command ends
+at its own rate, looping at the end. The chip starts at the trace's rate when that is 10 or 80
+samples/s (else 80) and follows SET_RATE from the Pi. A REBOOT command ends
 the process with exit status 75; the bridge starts it again, as the board's reset would.
 """
 
@@ -44,8 +45,9 @@ def main():
         state["pos"] += trace_sps / io.sps
         return counts[i]
 
-    io = FakeChipIO(source, time.ticks_us, sps=80)
-    chip = HX711(io, 128, 80, time.ticks_ms(), time.ticks_diff)
+    chip_sps = int(trace_sps) if trace_sps in (10.0, 80.0) else 80
+    io = FakeChipIO(source, time.ticks_us, sps=chip_sps)
+    chip = HX711(io, 128, chip_sps, time.ticks_ms(), time.ticks_diff)
 
     def reset():
         sys.exit(REBOOT_EXIT)
