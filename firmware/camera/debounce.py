@@ -4,8 +4,11 @@ Pure and clock-free: every update carries the frame's time `t`. Rules (issue 4):
 
 - a code is passed on only when it is a valid retail code, known to the catalog (`is_known`) or a
   well-formed variable-measure (in-store, price/weight-embedded) code;
-- and only when seen consistently: in `min_frames` frames of one visit, or confirmed within a
-  single frame by `confirm_votes` agreeing attempts (two decoders or two preprocessings);
+- and only when seen consistently: read by `confirm_attempts` different attempts of the cascade
+  (two decoders, or one decoder on two preprocessings) during one visit — in one frame or over
+  several — and in at least `min_frames` frames. When all agreeing attempts used the same
+  decoder, one more attempt is required (`confirm_attempts + 1`). Repeats of the *same* attempt on near-identical
+  frames do not count twice: a deterministic decoder repeats its misreads (measured).
 - an item held in view over many frames is one scan; once the code has been absent for
   `gone_s` seconds *and* `gone_frames` processed frames it has left the view, and seeing it again
   is a new visit (possibly a second unit).
@@ -28,6 +31,8 @@ class _Visit:
     frames_seen: int = 0
     frames_absent: int = 0
     emitted: bool = False
+    attempts: set[str] = field(default_factory=set)
+    decoders: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -44,16 +49,16 @@ class ScanDebouncer:
     def __init__(
         self,
         is_known: Callable[[str], bool],
-        min_frames: int = 2,
-        confirm_votes: int = 2,
+        min_frames: int = 1,
+        confirm_attempts: int = 2,
         gone_s: float = 0.6,
         gone_frames: int = 3,
     ) -> None:
-        if min_frames < 1 or confirm_votes < 1 or gone_s < 0 or gone_frames < 1:
-            raise ValueError("min_frames, confirm_votes, gone_frames must be >= 1 and gone_s >= 0")
+        if min_frames < 1 or confirm_attempts < 1 or gone_s < 0 or gone_frames < 1:
+            raise ValueError("min_frames, confirm_attempts, gone_frames must be >= 1 and gone_s >= 0")
         self.is_known = is_known
         self.min_frames = min_frames
-        self.confirm_votes = confirm_votes
+        self.confirm_attempts = confirm_attempts
         self.gone_s = gone_s
         self.gone_frames = gone_frames
         self.stats = DebouncerStats()
@@ -89,7 +94,12 @@ class ScanDebouncer:
             visit.last_t = t
             visit.frames_seen += 1
             visit.frames_absent = 0
-            confirmed = visit.frames_seen >= self.min_frames or cand.votes >= self.confirm_votes
+            visit.attempts.update(cand.attempts)
+            visit.decoders.update(cand.decoders)
+            confirmed = visit.frames_seen >= self.min_frames and (
+                len(visit.attempts) >= self.confirm_attempts + 1
+                or (len(visit.attempts) >= self.confirm_attempts and len(visit.decoders) >= 2)
+            )
             if confirmed and not visit.emitted:
                 visit.emitted = True
                 self.stats.scans += 1

@@ -107,13 +107,9 @@ class FrameReader:
         )
         fallbacks = self.reader.cascade[1:]
         if fallbacks and rois:
-            chosen = [
-                fallbacks[(self._next_attempt + i) % len(fallbacks)] for i in range(self.attempts_per_frame)
-            ]
+            chosen = [fallbacks[(self._next_attempt + i) % len(fallbacks)] for i in range(self.attempts_per_frame)]
             self._next_attempt = (self._next_attempt + self.attempts_per_frame) % len(fallbacks)
-            crops = [
-                preprocess.fit_within(gray[r.y : r.y + r.h, r.x : r.x + r.w], self.roi_max_side_px) for r in rois
-            ]
+            crops = [preprocess.fit_within(gray[r.y : r.y + r.h, r.x : r.x + r.w], self.roi_max_side_px) for r in rois]
             for attempt in chosen:  # one vote per attempt, however many regions read the code
                 tally.add([d for crop in crops for d in self.reader.run_attempt(crop, attempt)], attempt.name)
         return tally.candidates()

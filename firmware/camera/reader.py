@@ -55,7 +55,7 @@ class Candidate:
     decoded: Decoded
     votes: int
     decoders: tuple[str, ...]
-    attempts: tuple[str, ...] = ()
+    attempts: tuple[str, ...]  # names of the attempts that read it
 
 
 @dataclass(frozen=True, slots=True)
