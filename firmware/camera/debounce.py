@@ -7,7 +7,8 @@ Pure and clock-free: every update carries the frame's time `t`. Rules (issue 4):
 - and only when seen consistently: read by `confirm_attempts` different attempts of the cascade
   (two decoders, or one decoder on two preprocessings) during one visit — in one frame or over
   several — and in at least `min_frames` frames. When all agreeing attempts used the same
-  decoder, one more attempt is required (`confirm_attempts + 1`). Repeats of the *same* attempt on near-identical
+  decoder, one more attempt is required (`confirm_attempts + 1`). A GS1 2D code, error-corrected,
+  needs one read. Repeats of the *same* attempt on near-identical
   frames do not count twice: a deterministic decoder repeats its misreads (measured).
 - an item held in view over many frames is one scan; once the code has been absent for
   `gone_s` seconds *and* `gone_frames` processed frames it has left the view, and seeing it again
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from firmware.camera.reader import Candidate
+from firmware.camera.reader import Candidate, is_2d
 from firmware.core.events import CodeRead
 from firmware.core.gtin import CodeError, CodeKind, parse_code
 
@@ -97,7 +98,8 @@ class ScanDebouncer:
             visit.attempts.update(cand.attempts)
             visit.decoders.update(cand.decoders)
             confirmed = visit.frames_seen >= self.min_frames and (
-                len(visit.attempts) >= self.confirm_attempts + 1
+                is_2d(cand.decoded)
+                or len(visit.attempts) >= self.confirm_attempts + 1
                 or (len(visit.attempts) >= self.confirm_attempts and len(visit.decoders) >= 2)
             )
             if confirmed and not visit.emitted:

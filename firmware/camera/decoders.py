@@ -8,7 +8,7 @@ not a valid retail code (bad check digit, wrong length, a 2D code without a GTIN
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +24,7 @@ class Decoded:
     symbology: str
     key: str  # GTIN-14 of the whole code (price digits of in-store labels included)
     decoder: str
+    box: tuple[int, int, int, int] | None = field(default=None, compare=False)  # x0, y0, x1, y1 px
 
 
 class Decoder(Protocol):
@@ -94,8 +95,14 @@ class ZxingDecoder:
             else:
                 decoded = None
             if decoded is not None:
-                out.append(decoded)
+                out.append(replace(decoded, box=_box(barcode.position)))
         return out
+
+
+def _box(position) -> tuple[int, int, int, int]:
+    xs = [position.top_left.x, position.top_right.x, position.bottom_left.x, position.bottom_right.x]
+    ys = [position.top_left.y, position.top_right.y, position.bottom_left.y, position.bottom_right.y]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 class ZbarDecoder:

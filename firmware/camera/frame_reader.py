@@ -4,7 +4,8 @@ The per-image cascade (`BarcodeReader.read`) costs too much to run whole on ever
 most frames show no code at all. Per frame this stage:
 
 1. runs the cascade's first attempt (zxing-cpp, 1D and 2D) on the whole frame;
-2. finds regions of interest: areas with strong one-directional gradients (bars) at quarter
+2. finds regions of interest: first where step 1 located a code (so the fallbacks can confirm
+   or correct it), then areas with strong one-directional gradients (bars) at quarter
    resolution, ranked up where the image changed since the last frame (an item moving in);
 3. on up to `max_rois` regions, cropped at full resolution, runs `attempts_per_frame` further
    attempts of the same cascade, taking the next ones in turn on every frame, so an item held
@@ -68,6 +69,16 @@ def find_rois(gray: np.ndarray, previous: np.ndarray | None, max_rois: int = 2) 
     return rois[:max_rois]
 
 
+def located_roi(box: tuple[int, int, int, int], width: int, height: int) -> Roi:
+    """A decoder's code position grown into a crop with quiet zone and bar height to spare."""
+    x0, y0, x1, y1 = box
+    bw, bh = max(x1 - x0, 8), max(y1 - y0, 8)
+    side = max(bw, bh)
+    x0, x1 = max(0, x0 - side // 3), min(width, x1 + side // 3)
+    y0, y1 = max(0, y0 - side // 3), min(height, y1 + side // 3)
+    return Roi(x0, y0, x1 - x0, y1 - y0, float("inf"))
+
+
 class FrameReader:
     """Stateful per-stream reader: remembers the last frame (motion) and its place in the cascade."""
 
@@ -99,9 +110,11 @@ class FrameReader:
         tally = Tally()
         first = self._first if self._frame_index % self.full_2d_every == 0 else self._first_1d
         self._frame_index += 1
-        tally.add(self.reader.run_attempt(gray, first), self._first.name)
-        rois = find_rois(gray, self._previous_small, self.max_rois)
+        first_reads = self.reader.run_attempt(gray, first)
+        tally.add(first_reads, self._first.name)
         h, w = gray.shape[:2]
+        rois = [located_roi(d.box, w, h) for d in first_reads if d.box is not None]
+        rois = (rois + find_rois(gray, self._previous_small, self.max_rois))[: self.max_rois]
         self._previous_small = cv2.resize(
             gray, (max(1, w // ROI_SCALE), max(1, h // ROI_SCALE)), interpolation=cv2.INTER_AREA
         )

@@ -5,7 +5,8 @@ and ZBar each miss codes the other reads, and preprocessing (upscaling, small ro
 more; but every extra attempt is another chance of a misread. So a code is only returned when two
 attempts agree on it (`votes_needed`), and attempts stop as soon as one code has the votes. A lone
 read that nothing confirms is kept as a *candidate*: the frame path may still confirm it across
-frames, but `read()` does not return it as the image's code.
+frames, but `read()` does not return it as the image's code. GS1 DataMatrix / QR reads are the
+exception: their Reed-Solomon error correction makes one read as good as two agreeing 1D reads.
 
 `cartctl decode` and the camera pipeline use this same cascade (`DEFAULT_CASCADE`).
 """
@@ -68,6 +69,11 @@ class ImageRead:
     candidates: tuple[Candidate, ...]
     attempts_run: int
     ms: float
+
+
+def is_2d(decoded: Decoded) -> bool:
+    """A 2D symbol (error-corrected): one read is enough."""
+    return decoded.symbology.startswith("gs1-")
 
 
 @dataclass
@@ -134,14 +140,16 @@ class BarcodeReader:
         for attempt in self.cascade:
             tally.add(self.run_attempt(gray, attempt), attempt.name)
             runs += 1
-            if any(v >= self.votes_needed for v in tally.votes.values()):
+            if any(v >= self.votes_needed for v in tally.votes.values()) or any(
+                is_2d(d) for d in tally.decoded.values()
+            ):
                 break
         return self._decide(tally, runs, start)
 
     def _decide(self, tally: Tally, runs: int, start: float) -> ImageRead:
         candidates = tally.candidates()
         ms = (time.perf_counter() - start) * 1000.0
-        confirmed = [c for c in candidates if c.votes >= self.votes_needed]
+        confirmed = [c for c in candidates if c.votes >= self.votes_needed or is_2d(c.decoded)]
         if confirmed and (len(confirmed) == 1 or confirmed[0].votes > confirmed[1].votes):
             best = confirmed[0].decoded
             return ImageRead(best.text, best.symbology, best.key, candidates, runs, ms)
