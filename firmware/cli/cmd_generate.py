@@ -13,16 +13,22 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("generate", help="generate simulated shopping sessions with ground truth",
-                              description=__doc__)
+    p = subparsers.add_parser(
+        "generate", help="generate simulated shopping sessions with ground truth", description=__doc__
+    )
     p.add_argument("--out", required=True, type=Path, help="output folder (catalog.csv, <session>/, truth/)")
     p.add_argument("--sessions", required=True, type=int, help="number of sessions")
     p.add_argument("--seed", required=True, type=int, help="seed; the same seed gives the same set")
-    p.add_argument("--incident-rate", type=float, default=0.5,
-                   help="share of sessions with one incident each (default 0.5)")
+    p.add_argument(
+        "--incident-rate", type=float, default=0.5, help="share of sessions with one incident each (default 0.5)"
+    )
     p.add_argument("--sps", type=float, default=80.0, help="scale samples per second (default 80)")
-    p.add_argument("--unit", choices=("g", "counts", "mixed"), default="mixed",
-                   help="scale values in grams, raw counts, or half and half (default mixed)")
+    p.add_argument(
+        "--unit",
+        choices=("g", "counts", "mixed"),
+        default="mixed",
+        help="scale values in grams, raw counts, or half and half (default mixed)",
+    )
     p.add_argument("--off-csv", type=Path, default=None, help="Open Food Facts slice (default ../shared/data)")
     p.add_argument("--plu-json", type=Path, default=None, help="PLU list (default ../shared/data)")
     p.set_defaults(func=run)
@@ -54,8 +60,16 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         manifest = generate_dataset(
-            args.out, args.sessions, args.seed, args.incident_rate, args.sps, args.unit,
-            args.off_csv or DEFAULT_OFF_CSV, args.plu_json or DEFAULT_PLU_JSON, progress if tty else None)
+            args.out,
+            args.sessions,
+            args.seed,
+            args.incident_rate,
+            args.sps,
+            args.unit,
+            args.off_csv or DEFAULT_OFF_CSV,
+            args.plu_json or DEFAULT_PLU_JSON,
+            progress if tty else None,
+        )
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"cartctl generate: {e}", file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ from tools.sessiongen.products import (
     classify,
     pack_price_cents,
     pack_truth,
+    plausible_amount,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -92,8 +93,12 @@ class Store:
         return cls(products, {p.code: p for p in products}, light, heavy, produce, regular, groups)
 
 
-def build_store(rng: np.random.Generator | int, off_csv: Path | str = DEFAULT_OFF_CSV,
-                plu_json: Path | str = DEFAULT_PLU_JSON, produce_per_kind: int = 3) -> Store:
+def build_store(
+    rng: np.random.Generator | int,
+    off_csv: Path | str = DEFAULT_OFF_CSV,
+    plu_json: Path | str = DEFAULT_PLU_JSON,
+    produce_per_kind: int = 3,
+) -> Store:
     """Build the store from the OFF slice and the PLU list; deterministic for a seed."""
     rng = np.random.default_rng(rng)
     off_csv, plu_json = Path(off_csv), Path(plu_json)
@@ -122,42 +127,46 @@ def _packaged_products(off_csv: Path, rng: np.random.Generator) -> list[Product]
             continue
         seen.add(code.zfill(14))
         picked.append((code, name, row))
-    # Twin ranges: same brand, same declared amount, same class (flavours of one range).
+    # Twin ranges: same brand, same plausible declared amount, same class (flavours of one range).
     ranges: dict[tuple, list[int]] = defaultdict(list)
     for i, (_, name, row) in enumerate(picked):
         brand = row.get("brands", "").split(",")[0].strip().lower()
-        if brand and row.get("net_amount"):
-            cls = classify(name, row.get("categories_tags", "")).name
-            ranges[(brand, row["net_amount"], row.get("net_unit"), cls)].append(i)
+        cls = classify(name, row.get("categories_tags", ""))
+        if brand and plausible_amount(cls, _amount(row), row.get("net_unit", "")):
+            ranges[(brand, row["net_amount"], row.get("net_unit"), cls.name)].append(i)
     twin_of = {}
     for gid, members in enumerate(m for m in ranges.values() if len(m) >= 2):
         for i in members:
             twin_of[i] = gid
-    shared: dict[int, tuple[str, float, float, int]] = {}
+    shared: dict[int, tuple[str, float, float, float, int]] = {}
     products = []
     for i, (code, name, row) in enumerate(picked):
         cls = classify(name, row.get("categories_tags", ""))
-        try:
-            amount = float(row["net_amount"]) if row.get("net_amount") else None
-        except ValueError:
-            amount = None
+        amount, unit = _amount(row), row.get("net_unit", "")
         gid = twin_of.get(i)
         if gid is not None and gid in shared:
-            pkg, factor, overfill, base_price = shared[gid]
-            truth = pack_truth(cls, amount, row.get("net_unit", ""), rng, pkg, factor, overfill)
+            pkg, factor, overfill, density, base_price = shared[gid]
+            truth = pack_truth(cls, amount, unit, rng, pkg, factor, overfill, density)
             # Flavours of a range differ in price: premium, organic, promotional lines.
             price = charm_price(base_price * rng.uniform(0.75, 1.4))
         else:
             factor, overfill = float(rng.uniform(0.8, 1.25)), float(rng.uniform(0.0, 0.015))
-            truth = pack_truth(cls, amount, row.get("net_unit", ""), rng, None, factor, overfill)
+            truth = pack_truth(cls, amount, unit, rng, None, factor, overfill)
             price = pack_price_cents(cls, truth.net_g, rng)
             if gid is not None:
-                shared[gid] = (truth.packaging, factor, overfill, price)
+                density = truth.net_g / truth.net_declared
+                shared[gid] = (truth.packaging, factor, overfill, density, price)
         upce = upce_of(code) if len(code) == 12 and truth.mean_g < 150 and rng.random() < 0.5 else None
-        products.append(_with_catalog_weight(Product(
-            code, name, price, "each", "packaged", cls.name, truth.mean_g, truth.sd_g, None, None, "ok",
-            gid, upce), rng, CATALOG_SD_P))
+        product = Product(code, name, price, "each", "packaged", cls.name, truth.mean_g, truth.sd_g, None, None, "ok")
+        products.append(_with_catalog_weight(replace(product, twin_group=gid, upce=upce), rng, CATALOG_SD_P))
     return _distinct_twin_prices(products)
+
+
+def _amount(row: dict) -> float | None:
+    try:
+        return float(row["net_amount"]) if row.get("net_amount") else None
+    except ValueError:
+        return None
 
 
 def _distinct_twin_prices(products: list[Product]) -> list[Product]:
@@ -214,9 +223,25 @@ def _multipacks(products: list[Product], rng: np.random.Generator) -> list[Produ
         taken.add(code.zfill(14))
         size = f"{ml / 1000:g} l" if ml >= 1000 else f"{ml} ml"
         price = charm_price(units * pack_price_cents(cls, one.net_g, rng) * rng.uniform(0.85, 0.95))
-        out.append(_with_catalog_weight(Product(
-            code, f"{base.name[:50]} {units} x {size}", price, "each", "multipack", cls.name, mean, sd,
-            None, None, "ok"), rng, 0.5))
+        out.append(
+            _with_catalog_weight(
+                Product(
+                    code,
+                    f"{base.name[:50]} {units} x {size}",
+                    price,
+                    "each",
+                    "multipack",
+                    cls.name,
+                    mean,
+                    sd,
+                    None,
+                    None,
+                    "ok",
+                ),
+                rng,
+                0.5,
+            )
+        )
     return out
 
 
@@ -242,8 +267,9 @@ def _produce(plu_json: Path, rng: np.random.Generator, per_kind: int) -> list[Pr
         for code, label, factor in variants:
             price = charm_price(kind.price_cents * factor * rng.lognormal(0.0, 0.12))
             mean, sd = piece_stats(kind)
-            p = Product(code, label, price, kind.sold_by, "produce", kind.pattern, mean, sd, None, None,
-                        "none", produce=kind)
+            p = Product(
+                code, label, price, kind.sold_by, "produce", kind.pattern, mean, sd, None, None, "none", produce=kind
+            )
             if kind.sold_by == "each":  # a piece price: the store lists a typical weight and its spread
                 p = _with_catalog_weight(p, rng, 1.0)
             out.append(p)
@@ -263,12 +289,33 @@ def write_store_truth(store: Store, path: Path | str) -> None:
     """The physical truth behind each catalog row, for graders (never part of a trace)."""
     with Path(path).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["code", "group", "class", "true_mean_g", "true_sd_g", "catalog_weight_g", "catalog_error",
-                    "twin_group", "printed_upce"])
+        w.writerow(
+            [
+                "code",
+                "group",
+                "class",
+                "true_mean_g",
+                "true_sd_g",
+                "catalog_weight_g",
+                "catalog_error",
+                "twin_group",
+                "printed_upce",
+            ]
+        )
         for p in store.products:
-            w.writerow([p.code, p.group, p.cls, f"{p.true_mean_g:.2f}", f"{p.true_sd_g:.2f}",
-                        _num(p.catalog_weight_g), p.catalog_error, "" if p.twin_group is None else p.twin_group,
-                        p.upce or ""])
+            w.writerow(
+                [
+                    p.code,
+                    p.group,
+                    p.cls,
+                    f"{p.true_mean_g:.2f}",
+                    f"{p.true_sd_g:.2f}",
+                    _num(p.catalog_weight_g),
+                    p.catalog_error,
+                    "" if p.twin_group is None else p.twin_group,
+                    p.upce or "",
+                ]
+            )
 
 
 def _num(x: float | None) -> str:

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.sessiongen.catalog import DEFAULT_OFF_CSV, DEFAULT_PLU_JSON, Store, build_store, write_catalog, write_store_truth
+from tools.sessiongen.catalog import (
+    DEFAULT_OFF_CSV,
+    DEFAULT_PLU_JSON,
+    Store,
+    build_store,
+    write_catalog,
+    write_store_truth,
+)
 from tools.sessiongen.session import generate_session, write_session
 from tools.sessiongen.shopper import INCIDENT_KINDS
 
@@ -43,10 +50,17 @@ def store_for_seed(seed: int, off_csv: Path | str = DEFAULT_OFF_CSV, plu_json: P
     return build_store(np.random.default_rng([seed, 0x5709E]), off_csv, plu_json)
 
 
-def generate_dataset(out: Path | str, sessions: int, seed: int, incident_rate: float = 0.5, sps: float = 80.0,
-                     unit: str = "mixed", off_csv: Path | str = DEFAULT_OFF_CSV,
-                     plu_json: Path | str = DEFAULT_PLU_JSON,
-                     progress: Callable[[int, int], None] | None = None) -> dict:
+def generate_dataset(
+    out: Path | str,
+    sessions: int,
+    seed: int,
+    incident_rate: float = 0.5,
+    sps: float = 80.0,
+    unit: str = "mixed",
+    off_csv: Path | str = DEFAULT_OFF_CSV,
+    plu_json: Path | str = DEFAULT_PLU_JSON,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
     """Write a whole set (see the module docstring); returns the manifest."""
     if sessions < 0:
         raise ValueError(f"sessions must be >= 0, got {sessions}")

@@ -26,6 +26,7 @@ class ProduceKind:
     bag_p: float  # chance the pick goes in a produce bag
 
 
+# fmt: off
 KINDS: tuple[ProduceKind, ...] = (
     ProduceKind(r"pineapple", "each", 299, 1300, 0.15, (1, 1), 0.0),
     ProduceKind(r"banana", "weight", 199, 150, 0.15, (3, 7), 0.05),
@@ -75,6 +76,7 @@ KINDS: tuple[ProduceKind, ...] = (
     ProduceKind(r"asparagus", "weight", 999, 400, 0.2, (1, 1), 0.3),
     ProduceKind(r"\bbeans?\b|\bpeas\b", "weight", 599, 300, 0.3, (1, 1), 1.0),
 )
+# fmt: on
 _COMPILED = tuple((re.compile(k.pattern), k) for k in KINDS)
 ORGANIC_PRICE_FACTOR = 1.4
 

@@ -56,6 +56,7 @@ def _cls(name, pattern, liquid, density, packagings, net_range, median, sigma, f
 
 
 # Ordered: the first class whose pattern matches wins.
+# fmt: off
 CLASSES: tuple[ProductClass, ...] = (
     _cls("gum", r"chewing|\bgum\b|gomma da mast|kaugummi|tic tac|\bmints?\b", False, (1, 1),
          (("film_bag", 0.7), ("paper_box", 0.3)), (8, 200), 25, 0.4, (0.01, 0.02), 3500),
@@ -68,9 +69,9 @@ CLASSES: tuple[ProductClass, ...] = (
          r"emmental|comt[eé]", False, (1, 1), (("tray_film", 0.7), ("paper_wrap", 0.3)), (30, 1500), 200,
          0.5, (0.01, 0.02), 1600),
     _cls("jar", r"jams|confiture|marmela|honey|\bmiel\b|\bmiele\b|spreads|sauces|pesto|pickle|mayonnai|"
-         r"peanut butter|ketchup|mustard|moutarde|senf|passata|relish|gherkin|cornichon|olives|tapenade|chutney|salsa", False,
-         (1.0, 1.4), (("glass_jar", 0.75), ("pet_bottle", 0.25)), (50, 1500), 350, 0.4, (0.005, 0.012),
-         900),
+         r"peanut butter|ketchup|mustard|moutarde|senf|passata|relish|gherkin|cornichon|olives|tapenade|"
+         r"chutney|salsa", False, (1.0, 1.4), (("glass_jar", 0.75), ("pet_bottle", 0.25)), (50, 1500), 350,
+         0.4, (0.005, 0.012), 900),
     _cls("butter", r"butter|beurre|\bburro\b|margarin", False, (1, 1),
          (("paper_wrap", 0.7), ("plastic_pot", 0.3)), (100, 1000), 250, 0.3, (0.005, 0.01), 1000),
     _cls("candy", r"chocolat|cioccolat|schokolad|confectioner|candies|candy|bonbon|caramel|gumm|"
@@ -128,6 +129,7 @@ CLASSES: tuple[ProductClass, ...] = (
     _cls("other", r".", False, (1.0, 1.1), (("film_bag", 0.4), ("paper_box", 0.3), ("plastic_pot", 0.15),
          ("glass_jar", 0.1), ("steel_can", 0.05)), (8, 2500), 300, 0.7, (0.008, 0.02), 1000),
 )
+# fmt: on
 
 _COMPILED = tuple((re.compile(c.pattern), c) for c in CLASSES)
 CLASS_BY_NAME = {c.name: c for c in CLASSES}
@@ -162,17 +164,23 @@ class PackTruth:
     from_off: bool  # net content taken from OFF (else drawn from the class prior)
 
 
-def pack_truth(cls: ProductClass, net_amount: float | None, net_unit: str, rng: np.random.Generator,
-               packaging: str | None = None, pkg_factor: float | None = None,
-               overfill: float | None = None) -> PackTruth:
+def pack_truth(
+    cls: ProductClass,
+    net_amount: float | None,
+    net_unit: str,
+    rng: np.random.Generator,
+    packaging: str | None = None,
+    pkg_factor: float | None = None,
+    overfill: float | None = None,
+    density: float | None = None,
+) -> PackTruth:
     """Draw the physical make-up of one product.
 
-    `packaging`, `pkg_factor` and `overfill` may be fixed by the caller so that twin products
-    (flavours of one range) share their pack.
+    `packaging`, `pkg_factor`, `overfill` and `density` may be fixed by the caller so that twin
+    products (flavours of one range) share their pack.
     """
     lo, hi = cls.net_range
-    plausible = net_amount is not None and net_unit in ("g", "ml") and lo <= net_amount <= hi
-    if plausible:
+    if plausible_amount(cls, net_amount, net_unit):
         assert net_amount is not None
         declared, from_off = float(net_amount), True
     else:
@@ -180,7 +188,11 @@ def pack_truth(cls: ProductClass, net_amount: float | None, net_unit: str, rng: 
         declared = _round_pack_size(declared)
         net_unit = "ml" if cls.liquid else "g"
         from_off = False
-    density = rng.uniform(*cls.density) if net_unit == "ml" else 1.0
+    drawn_density = float(rng.uniform(*cls.density))
+    if net_unit != "ml":
+        density = 1.0
+    elif density is None:
+        density = drawn_density
     net_g = declared * density
     if packaging is None:
         kinds, weights = zip(*cls.packagings, strict=True)
@@ -199,6 +211,12 @@ def pack_truth(cls: ProductClass, net_amount: float | None, net_unit: str, rng: 
     return PackTruth(net_g, declared, packaging, float(mean), max(sd, 0.05), from_off)
 
 
+def plausible_amount(cls: ProductClass, net_amount: float | None, net_unit: str) -> bool:
+    """Whether an OFF net amount can be one retail unit of this class (else it is a data error)."""
+    lo, hi = cls.net_range
+    return net_amount is not None and net_unit in ("g", "ml") and lo <= net_amount <= hi
+
+
 def _round_pack_size(x: float) -> float:
     """Pack sizes come in round figures (25 g, 330 ml, 1.5 l)."""
     step = 5.0 if x < 100 else 25.0 if x < 1000 else 250.0
@@ -208,10 +226,10 @@ def _round_pack_size(x: float) -> float:
 def charm_price(raw_cents: float) -> int:
     """Retail price ending in 9 (0.49, 1.29, 12.99), never below 0.19."""
     if raw_cents < 100:
-        return max(19, int(round(raw_cents / 10.0)) * 10 - 1)
+        return max(19, round(raw_cents / 10.0) * 10 - 1)
     if raw_cents < 1000:
-        return int(round(raw_cents / 10.0)) * 10 - 1
-    return int(round(raw_cents / 50.0)) * 50 - 1
+        return round(raw_cents / 10.0) * 10 - 1
+    return round(raw_cents / 50.0) * 50 - 1
 
 
 def pack_price_cents(cls: ProductClass, net_g: float, rng: np.random.Generator) -> int:

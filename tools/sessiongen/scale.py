@@ -176,8 +176,9 @@ class _Signal:
         return self.static + np.cumsum(self.tail)[: self.n]
 
 
-def render_grams(params: ScaleParams, actions: list[Action], duration_s: float,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def render_grams(
+    params: ScaleParams, actions: list[Action], duration_s: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """The force on the cells (grams, before the converter) and the static contents load, per sample."""
     n = int(np.floor(duration_s * params.sps)) + 1
     sig = _Signal(n, params.sps)
@@ -262,9 +263,14 @@ def _hand(sig: _Signal, t: float, hand: HandRest, rng: np.random.Generator) -> N
     env[rel] = 0.5 * (1 + np.cos(np.pi * np.clip((tt[rel] - hand.hold_s) / max(hand.release_s, 1e-6), 0, 1)))
     onset = np.clip(tt / 0.08, 0, 1)
     tremor = (hand.force_g * rng.uniform(0.01, 0.04) + rng.uniform(0.5, 2.0)) * np.sin(
-        2 * np.pi * rng.uniform(8, 12) * tt + rng.uniform(0, 2 * np.pi))
-    sway = sum(hand.force_g * rng.uniform(0.01, 0.035) * np.sin(2 * np.pi * rng.uniform(0.5, 3) * tt
-                                                               + rng.uniform(0, 2 * np.pi)) for _ in range(3))
+        2 * np.pi * rng.uniform(8, 12) * tt + rng.uniform(0, 2 * np.pi)
+    )
+    sway = sum(
+        hand.force_g
+        * rng.uniform(0.01, 0.035)
+        * np.sin(2 * np.pi * rng.uniform(0.5, 3) * tt + rng.uniform(0, 2 * np.pi))
+        for _ in range(3)
+    )
     sig.dynamic[i0:i1] += env * onset * (hand.force_g + tremor + sway)
 
 

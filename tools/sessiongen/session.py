@@ -29,10 +29,17 @@ class Session:
     truth: dict
 
 
-def generate_session(store: Store, seed: int | np.random.Generator | list[int], session_id: str,
-                     kind: str = "honest", sps: float = 80.0, unit: str = "g",
-                     catalog_ref: str = "../catalog.csv", cart_id: str | None = None,
-                     block_s: float = 1.0) -> Session:
+def generate_session(
+    store: Store,
+    seed: int | np.random.Generator | list[int],
+    session_id: str,
+    kind: str = "honest",
+    sps: float = 80.0,
+    unit: str = "g",
+    catalog_ref: str = "../catalog.csv",
+    cart_id: str | None = None,
+    block_s: float = 1.0,
+) -> Session:
     """Generate one session in memory.
 
     `kind`: "honest" or an incident kind (`trip.INCIDENT_KINDS`); `unit`: "g" or "counts";
@@ -53,8 +60,14 @@ def generate_session(store: Store, seed: int | np.random.Generator | list[int], 
     else:
         values = np.round(counts_to_grams(params, counts), 2).tolist()
         scale_header = {"unit": "g"}
-    header = {"type": "header", "version": 1, "catalog": catalog_ref, "scale": scale_header,
-              "cart_id": cart_id or f"cart-{int(rng.integers(1, 200)):03d}", "session_id": session_id}
+    header = {
+        "type": "header",
+        "version": 1,
+        "catalog": catalog_ref,
+        "scale": scale_header,
+        "cart_id": cart_id or f"cart-{int(rng.integers(1, 200)):03d}",
+        "session_id": session_id,
+    }
     lines = [header, *_merge(values, sps, plan, block_s)]
     truth = _truth(session_id, kind, plan, params)
     return Session(session_id, lines, truth)
@@ -73,7 +86,7 @@ def _merge(values: list, sps: float, plan: Plan, block_s: float) -> list[dict]:
         while j < len(events) and events[j]["t"] < t_block:
             out.append(_ordered(events[j]))
             j += 1
-        out.append({"type": "scale", "t": t_block, "sps": sps_out, "values": values[start:start + block]})
+        out.append({"type": "scale", "t": t_block, "sps": sps_out, "values": values[start : start + block]})
     out.extend(_ordered(e) for e in events[j:])
     out.append({"type": "end", "t": max(end_t, out[-1]["t"])})
     return out
@@ -98,14 +111,20 @@ def bill_lines(units: list[Unit]) -> list[dict]:
         p = u.product
         if p.sold_by == "weight":
             w = round(u.weight_g, 1)
-            lines.append({"code": p.code, "name": p.name, "qty": 1, "weight_g": w,
-                          "amount_cents": half_up_cents(w, p.price_cents)})
+            lines.append(
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "qty": 1,
+                    "weight_g": w,
+                    "amount_cents": half_up_cents(w, p.price_cents),
+                }
+            )
         elif p.code in each:
             each[p.code]["qty"] += 1
             each[p.code]["amount_cents"] += p.price_cents
         else:
-            each[p.code] = {"code": p.code, "name": p.name, "qty": 1, "weight_g": None,
-                            "amount_cents": p.price_cents}
+            each[p.code] = {"code": p.code, "name": p.name, "qty": 1, "weight_g": None, "amount_cents": p.price_cents}
             lines.append(each[p.code])
     return lines
 
@@ -121,12 +140,24 @@ def _truth(session_id: str, kind: str, plan: Plan, params: ScaleParams) -> dict:
         "total_cents": sum(i["amount_cents"] for i in items),
         "duration_s": round(plan.duration_s, 3),
         "removals": plan.removals,
-        "units": [{"code": u.product.code, "weight_g": round(u.weight_g, 1), "t_in": round(u.t_in, 3),
-                   "t_out": None if u.t_out is None else round(u.t_out, 3)} for u in plan.units],
+        "units": [
+            {
+                "code": u.product.code,
+                "weight_g": round(u.weight_g, 1),
+                "t_in": round(u.t_in, 3),
+                "t_out": None if u.t_out is None else round(u.t_out, 3),
+            }
+            for u in plan.units
+        ],
         "scanner": plan.scanner,
-        "scale": {"noise_sd_g": round(params.noise_sd_g, 3), "counts_per_gram": params.counts_per_gram,
-                  "dead_mass_g": round(params.dead_mass_g, 1), "creep": round(params.creep, 5),
-                  "vib_rms": round(params.vib_rms, 3), "glitch_p": params.glitch_p},
+        "scale": {
+            "noise_sd_g": round(params.noise_sd_g, 3),
+            "counts_per_gram": params.counts_per_gram,
+            "dead_mass_g": round(params.dead_mass_g, 1),
+            "creep": round(params.creep, 5),
+            "vib_rms": round(params.vib_rms, 3),
+            "glitch_p": params.glitch_p,
+        },
     }
 
 

@@ -108,8 +108,9 @@ class Shopper:
     def lift(self, unit: Unit, t: float) -> float:
         rng = self.rng
         grip_s, lift_s = rng.uniform(0.15, 0.6), _logn(rng, 0.3, 0.4, 0.1, 1.0)
-        self.plan.actions.append(Lift(t, unit.item_id, unit.weight_g, _logn(rng, 40, 0.7, 5, 400), grip_s, lift_s,
-                                      rng.uniform(0.02, 0.3)))
+        self.plan.actions.append(
+            Lift(t, unit.item_id, unit.weight_g, _logn(rng, 40, 0.7, 5, 400), grip_s, lift_s, rng.uniform(0.02, 0.3))
+        )
         unit.t_out = t + grip_s + lift_s
         self._maybe_knock(t, 0.3)
         return unit.t_out

@@ -108,9 +108,16 @@ def _incident(s: Shopper, store: Store, rng: np.random.Generator, kind: str) -> 
         n_units = len(s.plan.units)
         t = s.buy_one(p, scan_first, placed=b, removable=False)
         w = s.plan.units[n_units].weight_g
-        s.plan.incident = {"kind": kind, "t": round(t, 3), "scanned_code": p.code, "scanned_name": p.name,
-                           "scanned_weight_g": round(p.true_mean_g, 1), "placed_code": b.code,
-                           "placed_name": b.name, "placed_weight_g": round(w, 1)}
+        s.plan.incident = {
+            "kind": kind,
+            "t": round(t, 3),
+            "scanned_code": p.code,
+            "scanned_name": p.name,
+            "scanned_weight_g": round(p.true_mean_g, 1),
+            "placed_code": b.code,
+            "placed_name": b.name,
+            "placed_weight_g": round(w, 1),
+        }
     elif kind == "scan_not_placed":
         t = s.t
         s.scan(p, t)
@@ -130,8 +137,13 @@ def _incident(s: Shopper, store: Store, rng: np.random.Generator, kind: str) -> 
             t2 = s.t + _logn(rng, 2.0, 0.5, 0.5, 8)
             s.scan(p, t2)
             s.t = t2
-        s.plan.incident = {"kind": kind, "t": round(t2, 3), "code": p.code, "name": p.name,
-                           "first_scan_t": round(t1, 3)}
+        s.plan.incident = {
+            "kind": kind,
+            "t": round(t2, 3),
+            "code": p.code,
+            "name": p.name,
+            "first_scan_t": round(t1, 3),
+        }
 
 
 def _clearly_different(store: Store, a: Product, rng: np.random.Generator) -> Product:
