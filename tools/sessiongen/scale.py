@@ -112,7 +112,7 @@ def draw_scale_params(rng: np.random.Generator, sps: float = 80.0) -> ScaleParam
     offset = int(rng.normal(0, 150_000) + dead * k)
     return ScaleParams(
         sps=sps,
-        noise_sd_g=noise_nv / sens_nv_per_g * np.sqrt(sps / 80.0),
+        noise_sd_g=float(noise_nv / sens_nv_per_g * np.sqrt(sps / 80.0)),
         counts_per_gram=round(k, 4),
         offset_counts=offset,
         zero_error_g=float(rng.normal(0, 2.0)),
