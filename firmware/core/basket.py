@@ -142,9 +142,7 @@ class Basket:
             name = unit.product.name
             if unit.by_weight:
                 weight = round(unit.weight_g or 0.0, 1)
-                lines.append(
-                    BillLine(unit.product.code, name, 1, weight, unit.amount_cents(), unit.price_cents)
-                )
+                lines.append(BillLine(unit.product.code, name, 1, weight, unit.amount_cents(), unit.price_cents))
                 continue
             slot = each.get((unit.key, unit.price_cents))
             if slot is None:

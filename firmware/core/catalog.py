@@ -133,9 +133,7 @@ def load_catalog(path: str | Path, layout: VariableMeasureLayout = DEFAULT_LAYOU
     return parse_catalog(text, source=str(path), layout=layout)
 
 
-def parse_catalog(
-    text: str, source: str = "<catalog>", layout: VariableMeasureLayout = DEFAULT_LAYOUT
-) -> Catalog:
+def parse_catalog(text: str, source: str = "<catalog>", layout: VariableMeasureLayout = DEFAULT_LAYOUT) -> Catalog:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]

@@ -3,22 +3,23 @@
 One deterministic state machine fed core events in time order (`handle`), returning effects for
 the shell (screen, journal). Its rules, in the order they are tried:
 
-- weight in: a pending scan (or two or three scanned together) that fits; else produce keyed by
+- a change that follows an unexplained one within `merge_window_s` is the same handling (a hand
+  let go, an item lifted after being pressed): the two are netted and decided as one;
+- weight in: the pending scans (one, or several put in together) that fit; else produce keyed by
   PLU waiting for its weight; else a scan whose weight nobody knows (accepted unverified, then
   learned); else an item lifted a moment ago coming back; else the change is held for a grace
   period, since the scan may follow the item. Still unexplained: `weight_mismatch` when a scan
-  was waiting for something else, `unscanned_item` otherwise.
-- weight out: the item the shopper announced; else the one item whose measured weight fits. If
-  items of different prices fit equally the cart asks (`removal_unidentified`) and the
-  shopper's answer resolves it; a removal is tentative for a while, so lifting an item to look
-  at it and putting it back costs nothing.
+  was waiting for something else, `unscanned_item` otherwise;
+- weight out: unexplained weight taken out again; the item the shopper announced; else the items
+  whose weight, as measured going in, fits. If items of different prices fit equally the cart
+  asks (`removal_unidentified`). A removal stays tentative for a while, so lifting an item to look
+  at it and putting it back costs nothing;
 - a scan nothing follows raises `scan_not_placed` and is never charged; an unknown code raises
-  `unknown_code` and is resolved unless its item goes in.
+  `unknown_code`, resolved unless its item goes in.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,7 +39,9 @@ from firmware.core.events import (
     SessionEnded,
     WeightSettled,
 )
-from firmware.core.verifier import FitQuery, RuleVerifier, Verifier
+from firmware.core.grouping import GroupFit
+from firmware.core.matching import Matcher, MatchLimits
+from firmware.core.verifier import RuleVerifier, Verifier
 
 
 class Phase(StrEnum):
@@ -49,17 +52,14 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FusionConfig:
-    accept_p: float = 0.002  # verifier score needed to call a change a fit
-    ambiguous_ratio: float = 0.1  # a second fit this close to the best makes a removal ambiguous
+    limits: MatchLimits = field(default_factory=MatchLimits)
+    ambiguous_ratio: float = 0.1  # a second removal fit this close to the best makes it ambiguous
+    merge_window_s: float = 3.0  # an unexplained change this recent is netted with the next one
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
     answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
     return_window_s: float = 120.0  # a lifted item put back within this long returns silently
-    drift_g: float = 8.0  # unexplained changes below this are the basket shifting, not goods
-    max_group: int = 3  # units one change may carry
-    group_pool: int = 8  # most recent pending units considered for groups
-    max_item_g: float = 30000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +77,10 @@ class Announcement:
 
 
 class Fusion:
-    def __init__(
-        self, catalog: Catalog, verifier: Verifier | None = None, config: FusionConfig | None = None
-    ) -> None:
+    def __init__(self, catalog: Catalog, verifier: Verifier | None = None, config: FusionConfig | None = None) -> None:
         self.catalog = catalog
-        self.verifier = verifier or RuleVerifier()
         self.config = config or FusionConfig()
+        self.matcher = Matcher(verifier or RuleVerifier(), self.config.limits)
         self.basket = Basket()
         self.phase = Phase.SHOPPING
         self.now = 0.0
@@ -91,10 +89,13 @@ class Fusion:
         self.scale_alert: int | None = None
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []
-        self.learned: dict[str, list[float]] = {}
         self._out: list[Effect] = []
 
-    # -- entry point ---------------------------------------------------------------------------
+    @property
+    def verifier(self) -> Verifier:
+        return self.matcher.verifier
+
+    # -- entry points ----------------------------------------------------------------------------
 
     def handle(self, event: Event) -> list[Effect]:
         self._out = []
@@ -107,10 +108,7 @@ class Fusion:
 
     def advance(self, t: float) -> list[Effect]:
         """Let time pass with nothing happening (deadlines fire)."""
-        self._out = []
-        self._advance(t)
-        self.now = max(self.now, t)
-        return self._out
+        return self.handle(_Tick(t))
 
     def next_deadline(self) -> float | None:
         """When something will fall due with no further input (an alert, a final removal)."""
@@ -128,7 +126,7 @@ class Fusion:
     def expects_empty(self) -> bool:
         return not self.basket.in_state(UnitState.PLACED) and not self.basket.held
 
-    # -- events --------------------------------------------------------------------------------
+    # -- scans, keyed codes, the shopper's word ------------------------------------------------------
 
     def _on_CodeRead(self, event: CodeRead) -> None:
         self._new_unit(event.t, event.text, event.symbology)
@@ -144,23 +142,29 @@ class Fusion:
             self.basket.units[unit.uid] = unit
             unit.alert_id = self._raise(t, AlertKind.UNKNOWN_CODE, f"{text}: {exc.reason}")
             return
-        price = match.label_price_cents if match.label_price_cents is not None else match.product.price_cents
+        label = match.label_price_cents
         unit = Unit(
             self.basket.new_id(),
             match.product,
             text,
-            price,
+            label if label is not None else match.product.price_cents,
             t,
-            label_price=match.label_price_cents is not None,
+            label_price=label is not None,
         )
         self.basket.units[unit.uid] = unit
-        self._emit(t, "scan.pending", uid=unit.uid, code=text, name=match.product.name, price_cents=price)
+        self._emit(t, "scan.pending", uid=unit.uid, code=text, name=match.product.name, price_cents=unit.price_cents)
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
-            score = self._fit([unit], held.delta_g, held.noise_g, t)
-            if unit.by_weight or score is None or score >= self.config.accept_p:
-                self._place([unit], held.delta_g, t, verified=score is not None)
-                self._settle_held(held, t, "scanned after it went in")
-                return
+            if unit.by_weight:
+                self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
+            else:
+                fit = self.matcher.best_placement(
+                    self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit
+                )
+                if fit is None:
+                    continue
+                self._place(fit, t)
+            self._settle_held(held, t, "scanned after it went in")
+            return
 
     def _on_RemovalAnnounced(self, event: RemovalAnnounced) -> None:
         t = event.t
@@ -169,12 +173,12 @@ class Fusion:
             self._emit(t, "input.ignored", reason=f"{event.code} is not a product in this store")
             return
         for held in self._held(positive=False):
-            units = [self.basket.units[u] for u in held.candidates if self.basket.units[u].key == key]
-            if not units:
-                units = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
-            if units:
-                unit = max(units, key=lambda u: self._fit([u], -held.delta_g, held.noise_g, t) or 0.0)
-                self._take_out([unit], t, UnitState.REMOVED)
+            named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
+            if named:
+                best = max(
+                    named, key=lambda u: self.matcher.fit([u], -held.delta_g, held.noise_g, t, measured=True) or 0
+                )
+                self._take_out([best], t, UnitState.REMOVED)
                 self._settle_held(held, t, "the shopper said what was taken out")
                 return
         lifted = [u for u in self.basket.in_state(UnitState.LIFTED) if u.key == key]
@@ -186,16 +190,145 @@ class Fusion:
             unit = max(pending, key=lambda u: u.scanned_t)
             unit.state = UnitState.CANCELLED
             self._emit(t, "scan.cancelled", uid=unit.uid, code=unit.code)
-            self._resolve_unit_alerts(unit, t, "scan withdrawn by the shopper")
+            self._resolve(unit.alert_id, t, "scan withdrawn by the shopper")
             return
         self.announced.append(Announcement(t, event.code, key))
 
+    # -- weight ------------------------------------------------------------------------------------
+
     def _on_WeightSettled(self, event: WeightSettled) -> None:
-        self.level_g = event.level_g
-        if event.delta_g > 0:
-            self._weight_in(event)
+        self.level_g = self.matcher.level_g = event.level_g
+        t, delta, noise = event.t, event.delta_g, event.noise_g
+        recent = [h for h in self.basket.held.values() if h.alert_id is None and t - h.t <= self.config.merge_window_s]
+        mismatch = None
+        if recent:  # one handling, seen as two settles: net them
+            latest = max(recent, key=lambda h: h.t)
+            del self.basket.held[latest.hid]
+            delta += latest.delta_g
+            mismatch = latest.mismatch_uid
+            noise = max(noise, latest.noise_g)
+        if abs(delta) < self.config.limits.drift_g:
+            self.drift_ignored_g += delta
+            return
+        if delta > 0:
+            self._weight_in(t, delta, noise, mismatch)
+        elif not self.basket.in_state(UnitState.PLACED) and not self._held(positive=True):
+            self.drift_ignored_g += delta  # nothing in the basket to take out: its zero moved
         else:
-            self._weight_out(event)
+            self._weight_out(t, -delta, noise)
+
+    def _pending_each(self) -> list[Unit]:
+        pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None and not u.by_weight]
+        return sorted(pending, key=lambda u: -u.scanned_t)
+
+    def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
+        pending = self._pending_each()
+        self.matcher.pending_count = len(pending)
+        fit = self.matcher.best_placement(pending, grams, noise, t)
+        if fit is not None and fit.verified:
+            self._place(fit, t)
+            return
+        produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
+        if produce and grams <= self.config.limits.max_item_g:
+            self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
+            return
+        if fit is not None:
+            self._place(fit, t)
+            return
+        lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))
+        for unit in lifted:
+            if unit.weight_g is not None and self.matcher.fits_grams(unit.weight_g, grams, noise):
+                self._put_back(unit, t)
+                return
+        for held in self._held(positive=False):
+            if self.matcher.fits_grams(-held.delta_g, grams, noise):
+                self._settle_held(held, t, "the weight came back")
+                return
+        unknown_items = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is None]
+        if unknown_items:
+            unit = min(unknown_items, key=lambda u: u.scanned_t)
+            unit.state, unit.weight_g, unit.placed_t = UnitState.PLACED, grams, t  # uncharged: staff price it
+            return
+        if mismatch is None and pending:
+            mismatch = pending[0].uid
+        hid = self.basket.new_id()
+        self.basket.held[hid] = HeldChange(hid, t, grams, noise, t + self.config.grace_s, mismatch_uid=mismatch)
+
+    def _place(self, fit: GroupFit, t: float) -> None:
+        single_kind = len({u.key for u in fit.units}) == 1
+        for unit, share in zip(fit.units, fit.shares_g, strict=True):
+            unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PLACED, share, t, fit.verified
+            self._resolve(unit.alert_id, t, "it went in")
+            unit.alert_id = None
+            if single_kind or not fit.verified:
+                self.matcher.learn(unit, share)
+            self._emit(
+                t,
+                "cart.item_added",
+                uid=unit.uid,
+                code=unit.code,
+                weight_g=round(share, 1),
+                amount_cents=unit.amount_cents(),
+                verified=fit.verified,
+            )
+
+    def _put_back(self, unit: Unit, t: float) -> None:
+        unit.state, unit.left_t = UnitState.PLACED, None
+        self._emit(
+            t,
+            "cart.item_added",
+            uid=unit.uid,
+            code=unit.code,
+            weight_g=round(unit.weight_g or 0.0, 1),
+            amount_cents=unit.amount_cents(),
+            verified=True,
+            returned=True,
+        )
+
+    def _weight_out(self, t: float, grams: float, noise: float) -> None:
+        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
+            if self.matcher.fits_grams(held.delta_g, grams, noise):
+                self._settle_held(held, t, "taken out again")
+                return
+        placed = sorted(self.basket.in_state(UnitState.PLACED), key=lambda u: -(u.placed_t or 0.0))
+        self.announced = [a for a in self.announced if t - a.t <= self.config.announce_window_s]
+        for note in list(self.announced):
+            named = [u for u in placed if u.key == note.key]
+            fits = self.matcher.removal_fits(named, grams, noise, t)
+            if fits:
+                self.announced.remove(note)
+                self._take_out(fits[0].units, t, UnitState.REMOVED)
+                return
+        fits = self.matcher.removal_fits(placed, grams, noise, t)
+        if not fits:
+            self._hold_removal(t, -grams, noise)
+            return
+        top = fits[0]
+        rivals = [f for f in fits[1:] if f.score >= top.score * self.config.ambiguous_ratio]
+        if any(_bill_of(top.units) != _bill_of(f.units) for f in rivals):
+            self._hold_removal(t, -grams, noise)
+            return
+        self._take_out(top.units, t, UnitState.LIFTED)
+
+    def _hold_removal(self, t: float, delta_g: float, noise: float) -> None:
+        hid = self.basket.new_id()
+        self.basket.held[hid] = HeldChange(hid, t, delta_g, noise, t + self.config.answer_grace_s)
+
+    def _take_out(self, units: list[Unit], t: float, state: UnitState) -> None:
+        for unit in units:
+            unit.state, unit.left_t = state, t
+            if unit.product is None:
+                self._resolve(unit.alert_id, t, "the unknown item was taken out")
+            self._emit(
+                t,
+                "cart.item_removed",
+                uid=unit.uid,
+                code=unit.code,
+                amount_cents=unit.amount_cents(),
+                final=state is UnitState.REMOVED,
+            )
+
+    # -- faults, checkout, end -----------------------------------------------------------------------
 
     def _on_ScaleFaulted(self, event: ScaleFaulted) -> None:
         if self.scale_alert is None:
@@ -225,214 +358,7 @@ class Fusion:
         self.phase = Phase.ENDED
         self._emit(event.t, "session.ended", total_cents=self.basket.total_cents())
 
-    # -- weight in -----------------------------------------------------------------------------
-
-    def _weight_in(self, event: WeightSettled) -> None:
-        t, grams, noise = event.t, event.delta_g, event.noise_g
-        pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None]
-        group = self._best_group([u for u in pending if not u.by_weight], grams, noise, t)
-        if group:
-            self._place(group, grams, t, verified=True)
-            return
-        produce = [u for u in pending if u.by_weight]
-        if produce and grams <= self.config.max_item_g:
-            self._place([min(produce, key=lambda u: u.scanned_t)], grams, t, verified=False)
-            return
-        unknown_weight = [u for u in pending if not u.by_weight and self._expected(u) is None]
-        if unknown_weight and grams >= self.config.drift_g:
-            self._place([min(unknown_weight, key=lambda u: u.scanned_t)], grams, t, verified=False)
-            return
-        lifted = self._best_group(self.basket.in_state(UnitState.LIFTED), grams, noise, t, limit=1)
-        if lifted:
-            self._put_back(lifted[0], t)
-            return
-        for held in self._held(positive=False):
-            if self._fits_grams(-held.delta_g, grams, noise):
-                self._settle_held(held, t, "the weight came back")
-                return
-        unknown_items = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is None]
-        if unknown_items and grams >= self.config.drift_g:
-            unit = min(unknown_items, key=lambda u: u.scanned_t)
-            unit.state, unit.weight_g = UnitState.PLACED, grams  # uncharged: staff must price it
-            return
-        if grams < self.config.drift_g:
-            self.drift_ignored_g += grams
-            return
-        mismatch = max(pending, key=lambda u: u.scanned_t).uid if pending else None
-        hid = self.basket.new_id()
-        self.basket.held[hid] = HeldChange(
-            hid, t, grams, noise, t + self.config.grace_s, mismatch_uid=mismatch
-        )
-
-    def _best_group(
-        self, units: list[Unit], grams: float, noise: float, t: float, limit: int | None = None
-    ) -> list[Unit] | None:
-        pool = sorted(
-            units, key=lambda u: -(u.scanned_t if u.state is UnitState.PENDING else u.left_t or 0.0)
-        )
-        pool = pool[: self.config.group_pool]
-        best: tuple[float, int, list[Unit]] | None = None
-        for size in range(1, min(limit or self.config.max_group, len(pool)) + 1):
-            for combo in itertools.combinations(pool, size):
-                score = self._fit(list(combo), grams, noise, t)
-                if score is None or score < self.config.accept_p:
-                    continue
-                if best is None or score > best[0]:
-                    best = (score, size, list(combo))
-        return best[2] if best else None
-
-    def _place(self, units: list[Unit], grams: float, t: float, *, verified: bool) -> None:
-        share = grams / len(units)
-        for unit in units:
-            unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PLACED, share, t, verified
-            self._resolve_unit_alerts(unit, t, "it went in")
-            if not unit.by_weight and len({u.key for u in units}) == 1:
-                self.learned.setdefault(unit.key, []).append(share)
-            self._emit(
-                t,
-                "cart.item_added",
-                uid=unit.uid,
-                code=unit.code,
-                weight_g=round(share, 1),
-                amount_cents=unit.amount_cents(),
-                verified=verified,
-            )
-
-    def _put_back(self, unit: Unit, t: float) -> None:
-        unit.state, unit.left_t = UnitState.PLACED, None
-        self._emit(
-            t,
-            "cart.item_added",
-            uid=unit.uid,
-            code=unit.code,
-            weight_g=round(unit.weight_g or 0.0, 1),
-            amount_cents=unit.amount_cents(),
-            verified=True,
-            returned=True,
-        )
-
-    # -- weight out ----------------------------------------------------------------------------
-
-    def _weight_out(self, event: WeightSettled) -> None:
-        t, grams, noise = event.t, -event.delta_g, event.noise_g
-        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
-            if self._fits_grams(held.delta_g, grams, noise):
-                self._settle_held(held, t, "taken out again")
-                return
-        placed = self.basket.in_state(UnitState.PLACED)
-        self.announced = [a for a in self.announced if t - a.t <= self.config.announce_window_s]
-        for note in list(self.announced):
-            named = [u for u in placed if u.key == note.key]
-            best = self._best_group(named, grams, noise, t, limit=self.config.max_group)
-            if best:
-                self.announced.remove(note)
-                self._take_out(best, t, UnitState.REMOVED)
-                return
-        fits = self._removal_fits(placed, grams, noise, t)
-        if not fits:
-            if grams < self.config.drift_g:
-                self.drift_ignored_g -= grams
-                return
-            self._hold_removal(t, -grams, noise, ())
-            return
-        top_score, top = fits[0]
-        rivals = [units for score, units in fits[1:] if score >= top_score * self.config.ambiguous_ratio]
-        if any(self._bill_differs(top, other) for other in rivals):
-            candidates = tuple(sorted({u.uid for _, units in fits for u in units}))
-            self._hold_removal(t, -grams, noise, candidates)
-            return
-        self._take_out(top, t, UnitState.LIFTED)
-
-    def _removal_fits(
-        self, placed: list[Unit], grams: float, noise: float, t: float
-    ) -> list[tuple[float, list[Unit]]]:
-        fits: list[tuple[float, list[Unit]]] = []
-        for size in (1, 2):
-            for combo in itertools.combinations(placed, size):
-                score = self._fit(list(combo), grams, noise, t, measured=True)
-                if score is not None and score >= self.config.accept_p:
-                    fits.append((score, list(combo)))
-        fits.sort(key=lambda f: (-f[0], len(f[1])))
-        return fits
-
-    @staticmethod
-    def _bill_differs(a: list[Unit], b: list[Unit]) -> bool:
-        # twins at one price leave the same bill whichever went: no need to ask the shopper
-        def charge(units: list[Unit]) -> list[int]:
-            return sorted(u.amount_cents() for u in units)
-
-        return charge(a) != charge(b)
-
-    def _hold_removal(self, t: float, delta_g: float, noise: float, candidates: tuple[int, ...]) -> None:
-        hid = self.basket.new_id()
-        self.basket.held[hid] = HeldChange(
-            hid, t, delta_g, noise, t + self.config.answer_grace_s, candidates=candidates
-        )
-
-    def _take_out(self, units: list[Unit], t: float, state: UnitState) -> None:
-        for unit in units:
-            unit.state, unit.left_t = state, t
-            self._emit(
-                t,
-                "cart.item_removed",
-                uid=unit.uid,
-                code=unit.code,
-                amount_cents=unit.amount_cents(),
-                final=state is UnitState.REMOVED,
-            )
-
-    # -- fitting -------------------------------------------------------------------------------
-
-    def _expected(self, unit: Unit) -> tuple[float, float | None, bool] | None:
-        """(expected grams, known sd, learned?) of one unit, or None when nothing is known."""
-        if unit.product is None or unit.by_weight:
-            return None
-        seen = self.learned.get(unit.key)
-        if seen:
-            return sum(seen) / len(seen), None, True
-        if unit.product.weight_g is None:
-            return None
-        return unit.product.weight_g, unit.product.weight_sd_g, False
-
-    def _fit(
-        self, units: list[Unit], grams: float, noise: float, t: float, *, measured: bool = False
-    ) -> float | None:
-        expected = 0.0
-        sds: list[float] = []
-        learned = True
-        for unit in units:
-            if measured and unit.weight_g is not None:
-                expected += unit.weight_g
-                continue
-            guess = self._expected(unit)
-            if guess is None:
-                return None
-            expected += guess[0]
-            learned &= guess[2]
-            if guess[1] is not None:
-                sds.append(guess[1])
-        sd = (sum(s * s for s in sds) ** 0.5) if sds and len(sds) == len(units) else None
-        query = FitQuery(
-            measured_g=grams,
-            expected_g=expected,
-            expected_sd_g=sd,
-            units=len(units),
-            noise_g=noise,
-            since_scan_s=t - max(u.scanned_t for u in units),
-            basket_load_g=self.level_g,
-            learned=learned,
-            pending_units=len(self.basket.in_state(UnitState.PENDING)),
-        )
-        return self.verifier.fit(query)
-
-    def _fits_grams(self, expected_g: float, grams: float, noise: float) -> bool:
-        query = FitQuery(
-            measured_g=grams, expected_g=expected_g, expected_sd_g=None, noise_g=noise, learned=True
-        )
-        score = self.verifier.fit(query)
-        return score is not None and score >= self.config.accept_p
-
-    # -- held changes, deadlines, alerts -----------------------------------------------------------
+    # -- deadlines and alerts --------------------------------------------------------------------------
 
     def _held(self, *, positive: bool) -> list[HeldChange]:
         return [h for h in self.basket.held.values() if (h.delta_g > 0) == positive]
@@ -443,67 +369,48 @@ class Fusion:
 
     def _advance(self, t: float) -> None:
         cfg = self.config
-        deadlines: list[tuple[float, int, str]] = []
+        due: list[tuple[float, int, str]] = []
         for held in self.basket.held.values():
             if held.alert_id is None and held.decide_t <= t:
-                deadlines.append((held.decide_t, held.hid, "held"))
+                due.append((held.decide_t, held.hid, "held"))
         for unit in self.basket.in_state(UnitState.PENDING):
-            if (
-                unit.product is not None
-                and unit.scanned_t + cfg.place_timeout_s <= t
-                and unit.alert_id is None
-            ):
-                deadlines.append((unit.scanned_t + cfg.place_timeout_s, unit.uid, "pending"))
-            if unit.product is None and unit.scanned_t + cfg.place_timeout_s <= t:
-                deadlines.append((unit.scanned_t + cfg.place_timeout_s, unit.uid, "unknown"))
+            deadline = unit.scanned_t + cfg.place_timeout_s
+            if deadline <= t and (unit.alert_id is None or unit.product is None):
+                due.append((deadline, unit.uid, "pending"))
         for unit in self.basket.in_state(UnitState.LIFTED):
             if (unit.left_t or 0.0) + cfg.return_window_s <= t:
                 unit.state = UnitState.REMOVED
-        for when, ident, what in sorted(deadlines):
+        for when, ident, what in sorted(due):
             if what == "held":
                 self._alert_held(self.basket.held[ident], when)
-            elif what == "pending":
-                self._alert_not_placed(self.basket.units[ident], when)
-            else:  # an unknown code whose item never went in: nothing to price
-                unit = self.basket.units[ident]
-                unit.state = UnitState.CANCELLED
-                self._resolve(unit.alert_id, when, "nothing went in")
+            else:
+                self._pending_overdue(self.basket.units[ident], when)
 
     def _flush(self, t: float) -> None:
         for held in list(self.basket.held.values()):
             if held.alert_id is None:
                 self._alert_held(held, t)
         for unit in self.basket.in_state(UnitState.PENDING):
-            if unit.product is None:
-                unit.state = UnitState.CANCELLED
-                self._resolve(unit.alert_id, t, "nothing went in")
-            elif unit.alert_id is None:
-                self._alert_not_placed(unit, t)
+            if unit.alert_id is None or unit.product is None:
+                self._pending_overdue(unit, t)
+
+    def _pending_overdue(self, unit: Unit, t: float) -> None:
+        if unit.product is None:  # an unknown code whose item never went in: nothing to price
+            unit.state = UnitState.CANCELLED
+            self._resolve(unit.alert_id, t, "nothing went in")
+            return
+        unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{unit.product.name} scanned; nothing went in")
 
     def _alert_held(self, held: HeldChange, t: float) -> None:
+        grams = abs(held.delta_g)
+        waiting = self.basket.units.get(held.mismatch_uid) if held.mismatch_uid is not None else None
         if held.delta_g < 0:
-            kind = AlertKind.REMOVAL_UNIDENTIFIED
-            detail = f"{-held.delta_g:.0f} g taken out; which item was it?"
-        elif (
-            held.mismatch_uid is not None and self.basket.units[held.mismatch_uid].state is UnitState.PENDING
-        ):
-            kind = AlertKind.WEIGHT_MISMATCH
-            detail = (
-                f"{held.delta_g:.0f} g went in; it does not fit {self.basket.units[held.mismatch_uid].code}"
-            )
+            kind, detail = AlertKind.REMOVAL_UNIDENTIFIED, f"{grams:.0f} g taken out; which item was it?"
+        elif waiting is not None and waiting.state is UnitState.PENDING:
+            kind, detail = AlertKind.WEIGHT_MISMATCH, f"{grams:.0f} g went in; it does not fit {waiting.code}"
         else:
-            kind = AlertKind.UNSCANNED_ITEM
-            detail = f"{held.delta_g:.0f} g went in without a scan"
+            kind, detail = AlertKind.UNSCANNED_ITEM, f"{grams:.0f} g went in without a scan"
         held.alert_id = self._raise(t, kind, detail)
-
-    def _alert_not_placed(self, unit: Unit, t: float) -> None:
-        name = unit.product.name if unit.product else unit.code
-        unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{name} scanned; nothing went in")
-
-    def _resolve_unit_alerts(self, unit: Unit, t: float, why: str) -> None:
-        if unit.product is not None:  # an unknown code's alert stays: staff must price the item
-            self._resolve(unit.alert_id, t, why)
-            unit.alert_id = None
 
     def _raise(self, t: float, kind: AlertKind, detail: str) -> int:
         alert = Alert(self.basket.new_id(), t, kind, detail)
@@ -526,3 +433,13 @@ class Fusion:
 
     def _emit(self, t: float, kind: str, **data: Any) -> None:
         self._out.append(Effect(t, kind, data))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tick:
+    t: float
+
+
+def _bill_of(units: list[Unit]) -> list[int]:
+    """What taking these units out does to the bill: twins at one price leave the same bill."""
+    return sorted(u.amount_cents() for u in units)

@@ -125,9 +125,7 @@ class VariableMeasureLayout:
 
     def item_key(self, ean13: str) -> str:
         """The code with the value zeroed and the check digit recomputed: how catalogs list it."""
-        body = (
-            ean13[: self.value_start] + "0" * (self.value_end - self.value_start) + ean13[self.value_end : 12]
-        )
+        body = ean13[: self.value_start] + "0" * (self.value_end - self.value_start) + ean13[self.value_end : 12]
         return "0" + body + str(check_digit(body))  # GTIN-14
 
     def value(self, ean13: str) -> int:

@@ -40,13 +40,9 @@ def decide(fusion: Fusion, config: ReviewConfig | None = None) -> Review:
             reasons.append(str(alert.kind))
         details.append(f"{alert.kind} at t={alert.t:.1f}: {alert.detail}")
     gap = basket_weight_gap(fusion)
-    if gap is not None and abs(gap) > max(
-        config.weight_tolerance_g, config.weight_tolerance_rel * fusion.level_g
-    ):
+    if gap is not None and abs(gap) > max(config.weight_tolerance_g, config.weight_tolerance_rel * fusion.level_g):
         reasons.append(BASKET_DISAGREES)
-        details.append(
-            f"the basket weighs {fusion.level_g:.0f} g, {gap:+.0f} g against the goods on the bill"
-        )
+        details.append(f"the basket weighs {fusion.level_g:.0f} g, {gap:+.0f} g against the goods on the bill")
     return Review(bool(reasons), reasons, details)
 
 

@@ -27,12 +27,14 @@ WeighingOutput = WeightSettled | ScaleFaulted | ScaleRestored
 @dataclass(frozen=True, slots=True)
 class WeighingConfig:
     window_s: float = 0.25  # still means still for this long (report within 0.5 s of stillness)
-    noise_floor_g: float = 1.0  # first guess of the scale's sample noise; learned while still
-    still_k: float = 3.0  # window spread must be <= still_k x noise floor ...
-    still_min_sd_g: float = 1.5  # ... and never needs to be below this
+    noise_floor_g: float = 1.0  # first guess of the scale's sample noise, until it is measured
+    noise_memory_s: float = 120.0  # the noise floor is a low percentile of window spreads this far back
+    noise_percentile: float = 0.1  # (a cart is pushed most of the time; still moments are the quiet tail)
+    still_k: float = 2.0  # window spread must be <= still_k x noise floor (a resting hand is not still)
+    still_min_sd_g: float = 0.8  # ... never needs to be below this ...
+    still_max_sd_g: float = 5.0  # ... and is never above this: a still basket has only the chip's noise
     detect_min_g: float = 5.0  # smallest step reported (a 15 g pack of gum must register)
     detect_k: float = 4.0  # ... or this many times the window's own spread, if larger
-    noise_learn_after_s: float = 1.0
     auto_zero_band_g: float = 30.0
     auto_zero_after_s: float = 2.0
     fault_gap_s: float = 0.5  # samples missing this long: the scale is faulted
@@ -67,6 +69,8 @@ class Weighing:
         self._still_n = 0
         self._faulted = False
         self._across_fault = False
+        self._spreads: deque[float] = deque()
+        self._since_spread = 0
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -128,7 +132,12 @@ class Weighing:
             return out
         mean = self._sum / self._win_n
         sd = math.sqrt(max(0.0, self._sumsq / self._win_n - mean * mean))
-        threshold = max(self.config.still_min_sd_g, self.config.still_k * self.noise_floor_g)
+        cfg = self.config
+        threshold = min(cfg.still_max_sd_g, max(cfg.still_min_sd_g, cfg.still_k * self.noise_floor_g))
+        self._since_spread += 1
+        if self._since_spread >= n:  # one spread per non-overlapping window feeds the noise floor
+            self._since_spread = 0
+            self._learn_noise(sd, n, sps)
         if sd <= threshold:
             change = self._on_still(t, mean, sd)
             if change:
@@ -190,9 +199,6 @@ class Weighing:
             return None
         self._base_g = refined
         still_for = t - self._still_since
-        if still_for >= cfg.noise_learn_after_s:
-            # window spread over the sample noise of a still basket
-            self.noise_floor_g += 0.01 * (min(max(sd, 0.2), 10.0) - self.noise_floor_g)
         if (
             self.expect_empty
             and still_for >= cfg.auto_zero_after_s
@@ -203,6 +209,18 @@ class Weighing:
             self._zero_g = self._base_g
             self.stats.auto_zeros += 1
         return None
+
+    def _learn_noise(self, sd: float, n: int, sps: float) -> None:
+        """The scale's own noise: a low percentile of recent window spreads (still moments are the
+        quiet ones; pushing and hands only add spread), so it needs no stillness to be learned."""
+        spreads = self._spreads
+        spreads.append(sd)
+        keep = max(8, round(self.config.noise_memory_s * sps / n))
+        while len(spreads) > keep:
+            spreads.popleft()
+        if len(spreads) >= 8:
+            ranked = sorted(spreads)
+            self.noise_floor_g = max(0.05, ranked[int(self.config.noise_percentile * (len(ranked) - 1))])
 
     def _begin_still(self, t: float, mean: float) -> None:
         self._still = True
@@ -217,6 +235,4 @@ class Weighing:
         self.stats.changes += 1
         extra = {"across_fault": True} if self._across_fault else {}
         self._across_fault = False
-        return WeightSettled(
-            t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra
-        )
+        return WeightSettled(t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra)

@@ -1,0 +1,137 @@
+"""Fitting weight changes to units: what each unit should weigh, and which group of units fits best.
+
+What a unit should weigh comes, best first, from this session's own placements of the same
+product (learned), then the catalog (weight and its spread). Removals are fitted against what each
+unit actually weighed when it went in. The verifier (rule or model) turns each comparison into a
+score; this module only decides which candidates to ask it about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from firmware.core.basket import Unit
+from firmware.core.grouping import GroupFit, sub_multisets
+from firmware.core.verifier import FitQuery, Verifier
+
+
+@dataclass(frozen=True, slots=True)
+class MatchLimits:
+    accept_p: float = 0.002  # verifier score needed to call a change a fit
+    max_units: int = 12  # units one change may carry
+    drift_g: float = 8.0  # smallest share an unweighed product may take
+    max_item_g: float = 30000.0
+
+
+@dataclass(slots=True)
+class Matcher:
+    verifier: Verifier
+    limits: MatchLimits = field(default_factory=MatchLimits)
+    learned: dict[str, list[float]] = field(default_factory=dict)
+    level_g: float = 0.0
+    pending_count: int = 0
+
+    def expected(self, unit: Unit) -> tuple[float, float | None, bool] | None:
+        """(grams, known spread, learned?) one unit should weigh, or None when nothing is known."""
+        if unit.product is None or unit.by_weight:
+            return None
+        seen = self.learned.get(unit.key)
+        if seen:
+            return sum(seen) / len(seen), None, True
+        if unit.product.weight_g is None:
+            return None
+        return unit.product.weight_g, unit.product.weight_sd_g, False
+
+    def learn(self, unit: Unit, grams: float) -> None:
+        if unit.product is not None and not unit.by_weight:
+            self.learned.setdefault(unit.key, []).append(grams)
+
+    def fit(self, units: list[Unit], grams: float, noise: float, t: float, *, measured: bool = False) -> float | None:
+        expected = 0.0
+        sds: list[float] = []
+        learned = True
+        for unit in units:
+            if measured and unit.weight_g is not None:
+                expected += unit.weight_g
+                continue
+            guess = self.expected(unit)
+            if guess is None:
+                return None
+            expected += guess[0]
+            learned &= guess[2]
+            if guess[1] is not None:
+                sds.append(guess[1])
+        sd = sum(s * s for s in sds) ** 0.5 if sds and len(sds) == len(units) else None
+        query = FitQuery(
+            measured_g=grams,
+            expected_g=expected,
+            expected_sd_g=sd,
+            units=len(units),
+            noise_g=noise,
+            since_scan_s=t - max(u.scanned_t for u in units),
+            basket_load_g=self.level_g,
+            learned=learned,
+            pending_units=self.pending_count,
+        )
+        return self.verifier.fit(query)
+
+    def fits_grams(self, expected_g: float, grams: float, noise: float) -> bool:
+        query = FitQuery(
+            measured_g=grams,
+            expected_g=expected_g,
+            expected_sd_g=None,
+            noise_g=noise,
+            learned=True,
+            basket_load_g=self.level_g,
+        )
+        score = self.verifier.fit(query)
+        return score is not None and score >= self.limits.accept_p
+
+    def best_placement(
+        self, units: list[Unit], grams: float, noise: float, t: float, must_include: Unit | None = None
+    ) -> GroupFit | None:
+        """The group of pending units (newest first) that best explains `grams` going in.
+
+        A verified fit wins; failing that, a group with exactly one product of unknown weight whose
+        units take what the known ones leave (each at least `drift_g`).
+        """
+        best: GroupFit | None = None
+        fallback: GroupFit | None = None
+        for group in sub_multisets(units, self.limits.max_units):
+            if must_include is not None and not any(u.key == must_include.key for u in group):
+                continue
+            score = self.fit(group, grams, noise, t)
+            if score is not None:
+                if score >= self.limits.accept_p and (
+                    best is None or (score, -len(group)) > (best.score, -len(best.units))
+                ):
+                    best = GroupFit(group, score, True, [grams / len(group)] * len(group))
+                continue
+            candidate = self._unverified(group, grams)
+            if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
+                fallback = candidate
+        return best or fallback
+
+    def _unverified(self, group: list[Unit], grams: float) -> GroupFit | None:
+        unknown = [u for u in group if self.expected(u) is None]
+        if not unknown or len({u.key for u in unknown}) != 1:
+            return None
+        known = [u for u in group if u not in unknown]
+        known_g = [self.expected(u)[0] for u in known]  # type: ignore[index]
+        share = (grams - sum(known_g)) / len(unknown)
+        if not self.limits.drift_g <= share <= self.limits.max_item_g:
+            return None
+        shares = [known_g[known.index(u)] if u in known else share for u in group]
+        return GroupFit(group, 0.0, False, shares)
+
+    def removal_fits(
+        self, placed: list[Unit], grams: float, noise: float, t: float, max_units: int = 3
+    ) -> list[GroupFit]:
+        """Groups of placed units whose weights, as measured going in, fit `grams` leaving; best first."""
+        fits: list[GroupFit] = []
+        for group in sub_multisets(placed, max_units):
+            score = self.fit(group, grams, noise, t, measured=True)
+            if score is not None and score >= self.limits.accept_p:
+                fits.append(GroupFit(group, score, True, [u.weight_g or 0.0 for u in group]))
+        fits.sort(key=lambda f: (-f.score, len(f.units)))
+        return fits

@@ -1,0 +1,146 @@
+"""Cart-core benchmark: generated sessions (honest and with one incident each) through the replay
+pipeline, scored against their ground truth. Prints the figures the project is judged by.
+
+    .venv/bin/python -m tools.bench_core --sessions 1000 --seed 9001
+    .venv/bin/python -m tools.bench_core --sessions 200 --seed 7 --save-failures /tmp/fails
+
+Sessions are generated in memory (the same generator `cartctl generate` writes to disk) and each
+worker process replays its share; use a seed that was never used to tune or train anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from firmware.core.catalog import Catalog, load_catalog
+from firmware.core.trace import parse_trace_lines
+from firmware.replay import replay_trace
+from firmware.verifiers import VERIFIER_NAMES, make_verifier
+from tools.scoring import Score, score
+from tools.sessiongen.catalog import write_catalog
+from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
+from tools.sessiongen.session import generate_session, write_session
+
+_worker: dict[str, Any] = {}
+
+
+def _init(seed: int, verifier: str, save: str | None) -> None:
+    store = store_for_seed(seed)
+    folder = Path(tempfile.mkdtemp(prefix="bench-core-"))
+    write_catalog(store, folder / "catalog.csv")
+    _worker.update(
+        store=store,
+        catalog=load_catalog(folder / "catalog.csv"),
+        verifier=make_verifier(verifier),
+        seed=seed,
+        save=Path(save) if save else None,
+    )
+
+
+def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
+    index, kind = job
+    seed, store, catalog = _worker["seed"], _worker["store"], _worker["catalog"]
+    sid = session_id(seed, index)
+    unit = "counts" if index % 2 else "g"
+    session = generate_session(store, [seed, index], sid, kind, 80.0, unit)
+    trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+    catalog_: Catalog = catalog
+    started = time.perf_counter()
+    report = replay_trace(trace, catalog_, _worker["verifier"])
+    wall = time.perf_counter() - started
+    result = score(report, session.truth)
+    save: Path | None = _worker["save"]
+    if save is not None and (result.review if result.honest else not result.caught or result.silent_overcharge):
+        save.mkdir(parents=True, exist_ok=True)
+        write_catalog(store, save / "catalog.csv")
+        write_session(session, save)
+        (save / "reports").mkdir(exist_ok=True)
+        (save / "reports" / f"{sid}.json").write_text(json.dumps(report, indent=1))
+    return result, trace.end_t, wall, sid
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=9001)
+    parser.add_argument("--incident-rate", type=float, default=0.5)
+    parser.add_argument("--verifier", choices=VERIFIER_NAMES, default=VERIFIER_NAMES[0])
+    parser.add_argument("--workers", type=int, default=max(1, multiprocessing.cpu_count()))
+    parser.add_argument("--save-failures", help="write failing sessions (trace, truth, report) here")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args(argv)
+
+    kinds = session_kinds(args.sessions, args.incident_rate, args.seed)
+    started = time.perf_counter()
+    with multiprocessing.Pool(args.workers, _init, (args.seed, args.verifier, args.save_failures)) as pool:
+        results = pool.map(_run_one, list(enumerate(kinds)), chunksize=4)
+    elapsed = time.perf_counter() - started
+    figures = summarise(results)
+    figures.update(seed=args.seed, verifier=args.verifier, bench_wall_s=round(elapsed, 1))
+    print_figures(figures, results)
+    if args.json:
+        print(json.dumps(figures, indent=1))
+    return 0
+
+
+def summarise(results: list[tuple[Score, float, float, str]]) -> dict[str, Any]:
+    honest = [r for r, _, _, _ in results if r.honest]
+    incidents = [r for r, _, _, _ in results if not r.honest]
+    speeds = [end / wall for _, end, wall, _ in results if wall > 0]
+    by_kind: dict[str, dict[str, int]] = {}
+    for r in incidents:
+        entry = by_kind.setdefault(r.kind, {"sessions": 0, "caught": 0})
+        entry["sessions"] += 1
+        entry["caught"] += r.caught
+    n_h = max(1, len(honest))
+    return {
+        "sessions": len(results),
+        "honest": len(honest),
+        "incidents": len(incidents),
+        "honest_reviews_per_1000": round(1000 * sum(r.review for r in honest) / n_h, 1),
+        "honest_billed_exactly_pct": round(100 * sum(r.exact for r in honest) / n_h, 2),
+        "honest_alerts_per_session": round(sum(r.alerts for r in honest) / n_h, 3),
+        "incidents_caught_pct": round(100 * sum(r.caught for r in incidents) / max(1, len(incidents)), 2),
+        "incidents_by_kind": by_kind,
+        "silent_overcharges": sum(r.silent_overcharge for r, _, _, _ in results),
+        "honest_review_reasons": dict(Counter(reason for r in honest if r.review for reason in r.reasons)),
+        "replay_speed_x_median": round(statistics.median(speeds), 0) if speeds else None,
+        "replay_speed_x_min": round(min(speeds), 0) if speeds else None,
+        "session_minutes_median": round(statistics.median(end for _, end, _, _ in results) / 60, 1),
+    }
+
+
+def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, str]]) -> None:
+    print(
+        f"cart-core benchmark: {f['sessions']} sessions (seed {f['seed']}, verifier {f['verifier']}), "
+        f"{f['honest']} honest, {f['incidents']} with one incident; {f['bench_wall_s']} s"
+    )
+    print(f"  honest sessions needing review   {f['honest_reviews_per_1000']:8.1f} per 1,000   (goal <= 10)")
+    print(f"  honest sessions billed exactly   {f['honest_billed_exactly_pct']:8.2f} %         (goal >= 99)")
+    print(f"  alerts per honest session        {f['honest_alerts_per_session']:8.3f}")
+    print(f"  incidents caught                 {f['incidents_caught_pct']:8.2f} %         (goal >= 99)")
+    for kind, entry in sorted(f["incidents_by_kind"].items()):
+        print(f"    {kind:<28}{entry['caught']:5d} / {entry['sessions']}")
+    print(f"  silent overcharges               {f['silent_overcharges']:8d}           (goal 0)")
+    print(
+        f"  replay speed                     {f['replay_speed_x_median']:8.0f} x real time (median), "
+        f"{f['replay_speed_x_min']:.0f} x (slowest); sessions {f['session_minutes_median']} min median"
+    )
+    if f["honest_review_reasons"]:
+        print(f"  why honest sessions went to review: {f['honest_review_reasons']}")
+    missed = [sid for r, _, _, sid in results if not r.honest and not r.caught]
+    if missed:
+        print(f"  missed incidents: {', '.join(missed[:10])}{' ...' if len(missed) > 10 else ''}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
