@@ -77,9 +77,7 @@ def load(path: str | Path | None = None) -> Calibration:
         with path.open("rb") as f:
             data = tomllib.load(f)
     except FileNotFoundError:
-        raise CalibrationError(
-            f"no calibration file at {path} (set {ENV_VAR} or calibrate the scale)"
-        ) from None
+        raise CalibrationError(f"no calibration file at {path} (set {ENV_VAR} or calibrate the scale)") from None
     except tomllib.TOMLDecodeError as exc:
         raise CalibrationError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:

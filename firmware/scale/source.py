@@ -95,6 +95,7 @@ class SerialScaleSource:
         self.fault_reason: str | None = None
         self.connected_once = False
         self.reconnects = 0
+        self.mcu_restarts = 0
         self.samples = 0
         self.refused: str | None = None  # the protocol-mismatch message, while the MCU is refused
         self._want_power = True
@@ -207,6 +208,7 @@ class SerialScaleSource:
     def _on_status(self, status: Status) -> None:
         if status.cause == StatusCause.BOOT:
             # the MCU restarted: numbering starts again, and it may be other firmware now
+            self.mcu_restarts += 1
             self._handshake()
             return
         if status.state == ChipState.CHIP_SILENT:
@@ -242,6 +244,7 @@ class SerialScaleSource:
             "garbage_bytes": c.garbage_bytes,
             "duplicates": self.tracker.duplicates,
             "reconnects": self.reconnects,
+            "mcu_restarts": self.mcu_restarts,
             "resends": self.link.resends,
             "frames": c.frames,
             "bytes_in": self.link.bytes_in,
