@@ -217,3 +217,56 @@ class Journal:
             (session_id, t_from, t_to),
         ).fetchall()
         return [ScaleSampled(t, sps, tuple(json.loads(v))) for t, sps, v in rows]
+
+    # -- outbox delivery (firmware/sync) --------------------------------------------------------
+    # Rows are found and acknowledged by row_id only, never by time: a Pi has no RTC and its
+    # clock may jump at boot. A row whose next attempt lies absurdly far ahead (the clock jumped
+    # back) counts as due.
+
+    def outbox_due(self, now_unix: float, limit: int = 20, max_delay_s: float = 86400.0) -> list[OutboxRow]:
+        rows = self.db.execute(
+            "SELECT row_id, message_id, session_id, topic, payload, attempts FROM outbox"
+            " WHERE acked_unix IS NULL AND (next_attempt_unix <= ? OR next_attempt_unix > ?)"
+            " ORDER BY row_id LIMIT ?",
+            (now_unix, now_unix + max_delay_s, limit),
+        ).fetchall()
+        return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def outbox_attempted(self, row_id: int, next_attempt_unix: float, error: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_unix = ?, last_error = ?"
+                " WHERE row_id = ? AND acked_unix IS NULL",
+                (next_attempt_unix, error[:500], row_id),
+            )
+
+    def outbox_ack(self, row_id: int, response: dict[str, Any], acked_unix: float) -> bool:
+        """True if this call acknowledged the row (False: unknown or already acknowledged)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, acked_unix = ?, response = ?, last_error = NULL"
+                " WHERE row_id = ? AND acked_unix IS NULL",
+                (acked_unix, json.dumps(response, sort_keys=True), row_id),
+            )
+            return cursor.rowcount == 1
+
+    def outbox_pending(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE acked_unix IS NULL").fetchone()[0]
+
+    def outbox_response(self, row_id: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT response FROM outbox WHERE row_id = ?", (row_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def outbox_next_due(self) -> float | None:
+        row = self.db.execute("SELECT MIN(next_attempt_unix) FROM outbox WHERE acked_unix IS NULL").fetchone()
+        return row[0]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    row_id: int
+    message_id: str
+    session_id: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int

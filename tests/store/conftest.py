@@ -1,0 +1,1 @@
+from tests.store.fixtures import db_url, pg_cluster, sqlite_url  # noqa: F401

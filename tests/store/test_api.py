@@ -1,0 +1,182 @@
+"""The cart API on SQLite and PostgreSQL: auth, idempotent ingest, 409s, receipts, catalog deltas."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+
+import pytest
+
+from firmware.sync.client import StoreClient
+from firmware.sync.signing import signed_headers
+from tests.store.support import rig, session_payload
+
+
+def put_path(payload: dict) -> str:
+    return f"/v1/carts/{payload['cart_id']}/sessions/{payload['session_id']}/messages/{payload['sequence']}"
+
+
+def test_first_delivery_stores_and_replay_gets_the_stored_answer(db_url: str) -> None:
+    with rig(db_url) as r:
+        cart = r.carts["cart-a"]
+        payload = session_payload("cart-a", "s1", seed=1, review=False)
+        first = cart.put_session_message(payload)
+        assert first.status == 201 and not first.replayed
+        assert first.body["status"] == "charged"
+        assert first.body["total_cents"] == payload["report"]["total_cents"]
+        again = cart.put_session_message(json.loads(json.dumps(payload)))  # same value, new request
+        assert again.status == 201 and again.replayed
+        assert again.body == first.body
+        receipt = cart.receipt("s1")
+        assert receipt.status == 200
+        assert receipt.body["receipt_id"] == first.body["receipt_id"]
+        assert receipt.body["charged_cents"] == payload["report"]["total_cents"]
+        assert receipt.body["status"] == "charged"
+
+
+def test_same_key_with_another_body_is_409(db_url: str) -> None:
+    with rig(db_url) as r:
+        cart = r.carts["cart-a"]
+        payload = session_payload("cart-a", "s1", seed=2, review=False)
+        assert cart.put_session_message(payload).status == 201
+        changed = copy.deepcopy(payload)
+        changed["report"]["items"][0]["amount_cents"] += 1
+        changed["report"]["total_cents"] += 1
+        assert cart.put_session_message(changed).status == 409
+        other_seq = {**copy.deepcopy(payload), "sequence": 2, "message_id": "another-id-123"}
+        assert cart.put_session_message(other_seq).status == 409  # the session is already stored
+        reused_id = session_payload("cart-a", "s2", seed=3, review=False)
+        reused_id["message_id"] = payload["message_id"]
+        reply = cart.put_session_message(reused_id)
+        assert reply.status == 409 and "message_id" in reply.body["detail"]
+
+
+def test_review_session_is_not_charged_until_decided(db_url: str) -> None:
+    with rig(db_url) as r:
+        payload = session_payload("cart-a", "s9", seed=4, review=True)
+        answer = r.carts["cart-a"].put_session_message(payload)
+        assert answer.status == 201 and answer.body["status"] == "pending_review"
+        receipt = r.carts["cart-a"].receipt("s9").body
+        assert receipt["status"] == "pending_review" and receipt["charged_cents"] is None
+
+
+def test_unsigned_badly_signed_stale_and_replayed_requests_are_401(sqlite_url: str) -> None:
+    with rig(sqlite_url) as r:
+        payload = session_payload("cart-a", "s1", seed=5, review=False)
+        path = put_path(payload)
+        body = json.dumps(payload).encode()
+        unsigned = r.http.put(path, content=body)
+        assert unsigned.status_code == 401 and unsigned.headers["www-authenticate"] == "CART-HMAC-SHA256"
+        credential = r.credentials["cart-a"]
+        wrong = signed_headers("cart-a", b"x" * 32, "PUT", path, body, time.time())
+        assert r.http.put(path, content=body, headers=wrong).status_code == 401
+        tampered = signed_headers("cart-a", credential.secret, "PUT", path, body, time.time())
+        assert r.http.put(path, content=body + b" ", headers=tampered).status_code == 401
+        stale = signed_headers("cart-a", credential.secret, "PUT", path, body, time.time() - 3600)
+        answer = r.http.put(path, content=body, headers=stale)
+        assert answer.status_code == 401 and "stale" in answer.json()["detail"]
+        assert abs(float(answer.headers["x-store-time"]) - time.time()) < 60
+        good = signed_headers("cart-a", credential.secret, "PUT", path, body, time.time())
+        assert r.http.put(path, content=body, headers=good).status_code == 201
+        assert r.http.put(path, content=body, headers=good).status_code == 401  # nonce seen
+        unknown = signed_headers("cart-zz", credential.secret, "GET", "/v1/catalog", b"", time.time())
+        assert r.http.get("/v1/catalog", headers=unknown).status_code == 401
+
+
+def test_a_cart_with_a_wrong_clock_learns_the_offset(sqlite_url: str) -> None:
+    with rig(sqlite_url) as r:
+        late = StoreClient(r.credentials["cart-a"], http=r.http, clock=lambda: time.time() - 7200)
+        assert late.catalog_since(0).status == 200
+        assert abs(late.clock_offset_s - 7200) < 60
+
+
+def test_a_cart_cannot_touch_another_carts_sessions(db_url: str) -> None:
+    with rig(db_url) as r:
+        payload = session_payload("cart-b", "sb", seed=6, review=False)
+        assert r.carts["cart-b"].put_session_message(payload).status == 201
+        intruder = r.carts["cart-a"]
+        assert intruder.request("PUT", put_path(payload), payload).status == 403
+        assert intruder.request("GET", "/v1/carts/cart-b/sessions/sb/receipt").status == 403
+        assert intruder.request("GET", "/v1/carts/cart-b/confirmed-weighings").status == 403
+        assert intruder.receipt("sb").status == 404  # its own path: no such session for cart-a
+
+
+def test_bad_bodies_are_refused_clearly(sqlite_url: str) -> None:
+    with rig(sqlite_url) as r:
+        cart = r.carts["cart-a"]
+        payload = session_payload("cart-a", "s1", seed=7, review=False)
+        wrong_total = copy.deepcopy(payload)
+        wrong_total["report"]["total_cents"] += 5
+        reply = cart.put_session_message(wrong_total)
+        assert reply.status == 422 and "sum of the lines" in json.dumps(reply.body)
+        elsewhere = copy.deepcopy(payload)
+        elsewhere["session_id"] = "s2"  # body names another session than the URL
+        assert cart.request("PUT", put_path(payload), elsewhere).status == 422
+        path = put_path(payload)
+        for body in (b"{not json", b'{"x": NaN}'):
+            headers = signed_headers("cart-a", r.credentials["cart-a"].secret, "PUT", path, body, time.time())
+            assert r.http.put(path, content=body, headers=headers).status_code == 422
+        huge = b" " * (9 * 1024 * 1024)
+        headers = signed_headers("cart-a", r.credentials["cart-a"].secret, "PUT", path, huge, time.time())
+        assert r.http.put(path, content=huge, headers=headers).status_code == 413
+        assert cart.put_session_message(payload).status == 201  # none of that stored anything
+
+
+def test_racing_copies_store_one_session(db_url: str) -> None:
+    with rig(db_url) as r:
+        payload = session_payload("cart-a", "race", seed=8, review=False)
+        answers: list = []
+
+        def send() -> None:
+            client = StoreClient(r.credentials["cart-a"], http=r.http)
+            answers.append(client.put_session_message(payload))
+
+        threads = [threading.Thread(target=send) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status for a in answers) == [201] * 6
+        assert len({a.body["receipt_id"] for a in answers}) == 1
+        assert sum(not a.replayed for a in answers) == 1
+        from cart_store.db import Charge, Session
+
+        with r.app.state.sessions() as db:
+            assert db.query(Session).count() == 1 and db.query(Charge).count() == 1
+
+
+def test_catalog_versions_and_deltas(db_url: str) -> None:
+    from tests.store.fixtures import import_catalog
+
+    with rig(db_url) as r:
+        cart = r.carts["cart-a"]
+        full = cart.catalog_since(0).body
+        assert full["version"] == 1 and full["full"] and len(full["items"]) == 5
+        changed = (
+            "code,name,price_cents,sold_by,weight_g\n"
+            "5012345678900,Canned tomatoes 400 g,139,each,452\n"  # price up
+            "96385074,Chewing gum,99,each,21.5\n"
+            "4006381333931,Pasta 500 g,189,each,510\n"
+            "4011,Bananas,199,weight,\n"
+            "7610700600863,Chocolate 100 g,249,each,105\n"  # new; coffee removed
+        )
+        assert import_catalog(r.app, changed) == 2
+        assert import_catalog(r.app, changed) == 2  # nothing changed: no new version
+        delta = cart.catalog_since(1).body
+        assert not delta["full"] and delta["version"] == 2
+        assert sorted(i["code"] for i in delta["items"]) == ["5012345678900", "7610700600863"]
+        assert delta["removed"] == ["8712100849084"]
+        assert cart.catalog_since(2).body["items"] == []
+        unknown = cart.catalog_since(99).body  # a version this store never issued: everything
+        assert unknown["full"] and len(unknown["items"]) == 5
+
+
+def test_catalog_import_names_the_bad_line() -> None:
+    from cart_store.catalog import CatalogImportError, parse_csv
+
+    with pytest.raises(CatalogImportError, match=r"cat.csv:3: price_cents"):
+        parse_csv("code,name,price_cents,weight_g\n96385074,Gum,99,21\n4011,Bananas,1.99,\n", "cat.csv")
+    with pytest.raises(CatalogImportError, match="missing column"):
+        parse_csv("code,name\n1,2\n")
