@@ -59,7 +59,8 @@ def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
     wall = time.perf_counter() - started
     result = score(report, session.truth)
     save: Path | None = _worker["save"]
-    if save is not None and (result.review if result.honest else not result.caught or result.silent_overcharge):
+    failed = (result.review or not result.exact) if result.honest else not result.caught
+    if save is not None and (failed or result.silent_overcharge):
         save.mkdir(parents=True, exist_ok=True)
         write_catalog(store, save / "catalog.csv")
         write_session(session, save)
@@ -137,6 +138,9 @@ def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, st
     )
     if f["honest_review_reasons"]:
         print(f"  why honest sessions went to review: {f['honest_review_reasons']}")
+    overcharged = [sid for r, _, _, sid in results if r.silent_overcharge]
+    if overcharged:
+        print(f"  silently overcharged: {', '.join(overcharged[:10])}{' ...' if len(overcharged) > 10 else ''}")
     missed = [sid for r, _, _, sid in results if not r.honest and not r.caught]
     if missed:
         print(f"  missed incidents: {', '.join(missed[:10])}{' ...' if len(missed) > 10 else ''}")

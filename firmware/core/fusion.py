@@ -60,6 +60,8 @@ class FusionConfig:
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
     answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
     return_window_s: float = 120.0  # a lifted item put back within this long returns silently
+    long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
+    shift_rel: float = 0.0015  # ... by up to this share of the basket's load, as load cells see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Fusion:
         self.scale_alert: int | None = None
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []
+        self._last_placement: tuple[float, list[Unit]] | None = None
         self._out: list[Effect] = []
 
     @property
@@ -154,6 +157,8 @@ class Fusion:
         self.basket.units[unit.uid] = unit
         self._emit(t, "scan.pending", uid=unit.uid, code=text, name=match.product.name, price_cents=unit.price_cents)
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
+            if unit.by_weight and held.alert_id is not None:
+                continue  # produce pairs only with weight that just went in; else it waits for its own
             if unit.by_weight:
                 self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
             else:
@@ -207,8 +212,10 @@ class Fusion:
             delta += latest.delta_g
             mismatch = latest.mismatch_uid
             noise = max(noise, latest.noise_g)
-        if abs(delta) < self.config.limits.drift_g:
+        if abs(delta) < self._shift_tolerance(event.settle_s):
             self.drift_ignored_g += delta
+            return
+        if self._revise_recent_placement(t, delta, noise):
             return
         if delta > 0:
             self._weight_in(t, delta, noise, mismatch)
@@ -216,6 +223,49 @@ class Fusion:
             self.drift_ignored_g += delta  # nothing in the basket to take out: its zero moved
         else:
             self._weight_out(t, -delta, noise)
+
+    def _shift_tolerance(self, settle_s: float) -> float:
+        """Below this an unexplained change is the basket's contents shifting or creeping, not goods."""
+        drift = self.config.limits.drift_g
+        if settle_s == 0.0 or settle_s >= self.config.long_motion_s:  # crept while still, or after pushing
+            return max(drift, self.config.shift_rel * self.level_g)
+        return drift
+
+    def _revise_recent_placement(self, t: float, delta: float, noise: float) -> bool:
+        """A change right after a placement may be that placement finishing (a hand let go, an item
+        settling, more of the same produce): revise its weight when the revised one still fits."""
+        if self._last_placement is None:
+            return False
+        placed_t, units = self._last_placement
+        if t - placed_t > self.config.merge_window_s or any(u.state is not UnitState.PLACED for u in units):
+            return False
+        total = sum(u.weight_g or 0.0 for u in units)
+        revised = total + delta
+        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, 0.25 * total):
+            return False
+        if delta < 0:  # something else taken out is a removal, not a correction
+            others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
+            if self.matcher.removal_fits(others, -delta, noise, t) or any(
+                self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)
+            ):
+                return False
+        if all(u.verified for u in units):
+            score = self.matcher.fit(units, revised, noise, t)
+            if score is None or score < self.config.limits.accept_p:
+                return False
+        for unit in units:
+            old = unit.weight_g or 0.0
+            unit.weight_g = old * revised / total
+            self.matcher.relearn(unit, old, unit.weight_g)
+            self._emit(
+                t,
+                "cart.item_revised",
+                uid=unit.uid,
+                code=unit.code,
+                weight_g=round(unit.weight_g, 1),
+                amount_cents=unit.amount_cents(),
+            )
+        return True
 
     def _pending_each(self) -> list[Unit]:
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None and not u.by_weight]
@@ -271,6 +321,7 @@ class Fusion:
                 amount_cents=unit.amount_cents(),
                 verified=fit.verified,
             )
+        self._last_placement = (t, list(fit.units))
 
     def _put_back(self, unit: Unit, t: float) -> None:
         unit.state, unit.left_t = UnitState.PLACED, None

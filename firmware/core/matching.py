@@ -8,11 +8,24 @@ score; this module only decides which candidates to ask it about.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from firmware.core.basket import Unit
 from firmware.core.grouping import GroupFit, sub_multisets
 from firmware.core.verifier import FitQuery, Verifier
+
+
+PROMPT_S = 20.0  # most items go in within this long of their scan
+OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
+
+
+def _within(small: list[Unit], large: list[Unit]) -> bool:
+    """Is `small` a sub-multiset of `large` (by product and price)?"""
+    need = Counter((u.key, u.price_cents) for u in small)
+    have = Counter((u.key, u.price_cents) for u in large)
+    return all(have[k] >= n for k, n in need.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,11 @@ class Matcher:
     def learn(self, unit: Unit, grams: float) -> None:
         if unit.product is not None and not unit.by_weight:
             self.learned.setdefault(unit.key, []).append(grams)
+
+    def relearn(self, unit: Unit, old_g: float, new_g: float) -> None:
+        seen = self.learned.get(unit.key)
+        if seen and old_g in seen:
+            seen[seen.index(old_g)] = new_g
 
     def fit(self, units: list[Unit], grams: float, noise: float, t: float, *, measured: bool = False) -> float | None:
         expected = 0.0
@@ -92,25 +110,47 @@ class Matcher:
     ) -> GroupFit | None:
         """The group of pending units (newest first) that best explains `grams` going in.
 
-        A verified fit wins; failing that, a group with exactly one product of unknown weight whose
-        units take what the known ones leave (each at least `drift_g`).
+        Fits are ranked by the verifier's score times how likely each unit is to go in now (a scan
+        from long ago less so). Of two fitting groups where one holds the other, the smaller wins
+        unless the larger fits far better: the weight cannot tell whether a light extra went in too,
+        and a unit left out is never charged. Failing any verified fit, a group with exactly one
+        product of unknown weight whose units take what the known ones leave (each >= `drift_g`).
         """
-        best: GroupFit | None = None
+        fits: list[tuple[float, GroupFit]] = []
         fallback: GroupFit | None = None
         for group in sub_multisets(units, self.limits.max_units):
             if must_include is not None and not any(u.key == must_include.key for u in group):
                 continue
             score = self.fit(group, grams, noise, t)
-            if score is not None:
-                if score >= self.limits.accept_p and (
-                    best is None or (score, -len(group)) > (best.score, -len(best.units))
-                ):
-                    best = GroupFit(group, score, True, [grams / len(group)] * len(group))
-                continue
-            candidate = self._unverified(group, grams)
-            if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
-                fallback = candidate
-        return best or fallback
+            if score is None:
+                candidate = self._unverified(group, grams)
+                if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
+                    fallback = candidate
+            elif score >= self.limits.accept_p:
+                weight = score
+                for unit in group:
+                    weight *= self._placement_prior(unit, t)
+                fits.append((weight, GroupFit(group, score, True, self._shares(group, grams))))
+        if not fits:
+            return fallback
+        fits.sort(key=lambda f: (-f[0], len(f[1].units)))
+        best_weight, best = fits[0]
+        for weight, fit in fits[1:]:
+            if len(fit.units) < len(best.units) and _within(fit.units, best.units) and weight * OCCAM >= best_weight:
+                best_weight, best = weight, fit
+        return best
+
+    @staticmethod
+    def _placement_prior(unit: Unit, t: float) -> float:
+        """Items mostly go in within seconds of their scan; one scanned long ago is less likely now."""
+        waited = t - unit.scanned_t
+        return 1.0 if waited <= PROMPT_S else math.exp(-(waited - PROMPT_S) / PROMPT_S)
+
+    def _shares(self, group: list[Unit], grams: float) -> list[float]:
+        """Each unit's part of a change, in proportion to what it should weigh."""
+        expected = [(self.expected(u) or (grams / len(group),))[0] for u in group]
+        total = sum(expected)
+        return [grams * e / total for e in expected] if total > 0 else [grams / len(group)] * len(group)
 
     def _unverified(self, group: list[Unit], grams: float) -> GroupFit | None:
         unknown = [u for u in group if self.expected(u) is None]
