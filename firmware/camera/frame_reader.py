@@ -4,12 +4,14 @@ The per-image cascade (`BarcodeReader.read`) costs too much to run whole on ever
 most frames show no code at all. Per frame this stage:
 
 1. runs the cascade's first attempt (zxing-cpp, 1D and 2D) on the whole frame;
-2. finds regions of interest: first where step 1 located a code (so the fallbacks can confirm
-   or correct it), then areas with strong one-directional gradients (bars) at quarter
-   resolution, ranked up where the image changed since the last frame (an item moving in);
-3. on up to `max_rois` regions, cropped at full resolution, runs `attempts_per_frame` further
-   attempts of the same cascade, taking the next ones in turn on every frame, so an item held
-   in view meets the whole cascade within a few frames.
+2. where step 1 located a 1D code, runs the next attempts of the cascade on a crop around it
+   (at most `max_confirm_attempts`) until one of them reads the same code: the second opinion
+   the debouncer needs;
+3. otherwise finds regions of interest: areas with strong one-directional gradients (bars) at
+   quarter resolution, ranked up where the image changed since the last frame (an item moving
+   in), and on up to `max_rois` of them runs `attempts_per_frame` further attempts of the same
+   cascade, taking the next ones in turn on every frame, so an item held in view meets the
+   whole cascade within a few frames.
 
 All reads of a frame are pooled into vote-counted candidates for the `ScanDebouncer`.
 """
@@ -22,7 +24,8 @@ import cv2
 import numpy as np
 
 from firmware.camera import preprocess
-from firmware.camera.reader import BarcodeReader, Candidate, Tally
+from firmware.camera.decoders import Decoded
+from firmware.camera.reader import BarcodeReader, Candidate, Tally, is_2d
 
 ROI_SCALE = 4  # regions are found on a frame shrunk this many times
 MOTION_THRESHOLD = 18  # grey levels of change that count as motion
@@ -89,6 +92,7 @@ class FrameReader:
         attempts_per_frame: int = 1,
         full_2d_every: int = 3,
         roi_max_side_px: int = 640,
+        max_confirm_attempts: int = 2,
     ) -> None:
         if not reader.cascade:
             raise ValueError("the reader has no usable attempt")
@@ -99,10 +103,12 @@ class FrameReader:
         self.attempts_per_frame = attempts_per_frame
         self.full_2d_every = full_2d_every
         self.roi_max_side_px = roi_max_side_px
+        self.max_confirm_attempts = max_confirm_attempts
         self._first = reader.cascade[0]
         self._first_1d = replace(reader.cascade[0], with_2d=False)
         self._previous_small: np.ndarray | None = None
         self._next_attempt = 0
+        self._next_confirm = 0
         self._frame_index = 0
 
     def process(self, image: np.ndarray) -> tuple[Candidate, ...]:
@@ -113,8 +119,10 @@ class FrameReader:
         first_reads = self.reader.run_attempt(gray, first)
         tally.add(first_reads, self._first.name)
         h, w = gray.shape[:2]
-        rois = [located_roi(d.box, w, h) for d in first_reads if d.box is not None]
-        rois = (rois + find_rois(gray, self._previous_small, self.max_rois))[: self.max_rois]
+        located = [d for d in first_reads if d.box is not None and not is_2d(d)][: self.max_rois]
+        for decoded in located:
+            self._confirm_located(gray, decoded, located_roi(decoded.box, w, h), tally)
+        rois = find_rois(gray, self._previous_small, self.max_rois) if not located else []
         self._previous_small = cv2.resize(
             gray, (max(1, w // ROI_SCALE), max(1, h // ROI_SCALE)), interpolation=cv2.INTER_AREA
         )
@@ -126,3 +134,21 @@ class FrameReader:
             for attempt in chosen:  # one vote per attempt, however many regions read the code
                 tally.add([d for crop in crops for d in self.reader.run_attempt(crop, attempt)], attempt.name)
         return tally.candidates()
+
+    def _confirm_located(self, gray: np.ndarray, decoded: Decoded, roi: Roi, tally: Tally) -> None:
+        """Run further attempts on a located code's crop until another decoder reads it too.
+
+        The attempts start where the last frame's left off, so a held item meets them all.
+        """
+        crop = preprocess.fit_within(gray[roi.y : roi.y + roi.h, roi.x : roi.x + roi.w], self.roi_max_side_px)
+        fallbacks = self.reader.cascade[1:]
+        runs = 0
+        while runs < min(self.max_confirm_attempts, len(fallbacks)):
+            attempt = fallbacks[(self._next_confirm + runs) % len(fallbacks)]
+            reads = self.reader.run_attempt(crop, attempt)
+            runs += 1
+            tally.add(reads, attempt.name)
+            if attempt.decoder != decoded.decoder and any(d.key == decoded.key for d in reads):
+                break  # a second decoder agrees: confirmed
+        if fallbacks:
+            self._next_confirm = (self._next_confirm + runs) % len(fallbacks)

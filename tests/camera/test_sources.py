@@ -198,3 +198,24 @@ def test_cartctl_decode_json(samples, tmp_path):
     assert lines[1]["code"] is None and lines[1]["symbology"] is None
     assert "error" in lines[2] and lines[2]["code"] is None
     assert all(isinstance(rec["ms"], float) for rec in lines)
+
+
+def test_replay_frame_reader_scans_and_faults(samples, tmp_path):
+    from firmware.camera.replay import frame_reader_for
+
+    class Catalog:
+        def knows(self, text, symbology=None):
+            return text == "67678983"
+
+    sample = next(s for s in samples if s.group == "zxing-cpp/ean8-1" and s.image.name == "4.webp")
+    frame = np.full((360, 640, 3), 200, np.uint8)
+    photo = cv2.imread(str(sample.image))
+    frame[20 : 20 + photo.shape[0], 30 : 30 + photo.shape[1]] = photo
+    cv2.imwrite(str(tmp_path / "f.png"), frame)
+    read = frame_reader_for(Catalog())
+    out = []
+    for i, name in enumerate(["f.png", "missing.png", "missing.png", "f.png", "f.png"]):
+        out += read(FrameCaptured(i / 30, str(tmp_path / name)))
+    kinds = [type(e).__name__ for e in out]
+    assert kinds == ["CodeRead", "CameraFaulted", "CameraRestored"]
+    assert out[0].text == "67678983" and out[0].source == "camera"
