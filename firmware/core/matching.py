@@ -16,7 +16,6 @@ from firmware.core.basket import Unit
 from firmware.core.grouping import GroupFit, sub_multisets
 from firmware.core.verifier import FitQuery, Verifier
 
-
 PROMPT_S = 20.0  # most items go in within this long of their scan
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
