@@ -45,8 +45,15 @@ class FakeMcu:
 
     def receive(self, data: bytes) -> bytes:
         """Bytes from the Pi in, ACK frames out."""
+        return self._answer(self._parser.feed(data))
+
+    def idle(self) -> bytes:
+        """Nothing came from the Pi for a moment (see FrameParser.idle)."""
+        return self._answer(self._parser.idle())
+
+    def _answer(self, commands: list[p.Message]) -> bytes:
         out = b""
-        for command in self._parser.feed(data):
+        for command in commands:
             assert isinstance(command, p.Command)
             self.commands.append(command)
             if not self.answer_commands:
@@ -151,7 +158,7 @@ class PtyFakeMcu:
             except (BlockingIOError, OSError):
                 data = b""
             with self.lock:
-                out = self.mcu.receive(data) if data else b""
+                out = self.mcu.receive(data) if data else self.mcu.idle()
                 if time.monotonic() >= next_batch:
                     out += self.mcu.tick()
                     next_batch += self.batch_interval_s

@@ -116,7 +116,7 @@ class ScaleLink:
         except (serial.SerialException, OSError) as exc:
             raise LinkLost(f"read from {self.port} failed: {exc}") from None
         if not data:
-            return []
+            return self._parser.idle()
         self.bytes_in += len(data)
         return self._parser.feed(data)
 

@@ -241,13 +241,27 @@ class FrameParser:
     _buf: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> list[Message]:
+        """Bytes arrived (more may follow). A complete frame at the very end of the buffer is held
+        until the next bytes show another frame starting right after it, or until idle()."""
         self._buf += data
+        return self._parse(idle=False)
+
+    def idle(self) -> list[Message]:
+        """The line went quiet: release a held frame, and give up on an incomplete one (its length
+        byte was corrupted, or its tail was lost), resynchronising on what follows it."""
+        return self._parse(idle=True)
+
+    def feed_all(self, data: bytes) -> list[Message]:
+        """feed() then idle(): for a whole recorded stream."""
+        return self.feed(data) + self.idle()
+
+    def _parse(self, idle: bool) -> list[Message]:
         out: list[Message] = []
         buf = self._buf
-        while True:
+        while buf:
             start = buf.find(SYNC)
             if start < 0:
-                keep = 1 if buf[-1:] == SYNC[:1] else 0
+                keep = 1 if buf[-1:] == SYNC[:1] and not idle else 0
                 self.counters.garbage_bytes += len(buf) - keep
                 del buf[: len(buf) - keep]
                 break
@@ -255,6 +269,10 @@ class FrameParser:
                 self.counters.garbage_bytes += start
                 del buf[:start]
             if len(buf) < HEADER_LEN:
+                if idle:
+                    self.counters.framing_errors += 1
+                    self._skip_one()
+                    continue
                 break
             length, msg_type = buf[2], buf[3]
             if length > MAX_PAYLOAD or msg_type not in self.accept or not length_ok(msg_type, length):
@@ -263,11 +281,24 @@ class FrameParser:
                 continue
             total = HEADER_LEN + length + CRC_LEN
             if len(buf) < total:
+                if idle:
+                    self.counters.framing_errors += 1
+                    self._skip_one()
+                    continue
                 break
             body = bytes(buf[2 : HEADER_LEN + length])
             crc = buf[total - 2] | (buf[total - 1] << 8)
             if crc != crc16(body):
                 self.counters.crc_errors += 1
+                self._skip_one()
+                continue
+            after = bytes(buf[total : total + 2])
+            if len(after) < 2 and not idle:
+                break  # hold: is the next frame's sync right behind it?
+            if after not in (SYNC, SYNC[:1], b""):
+                # A frame that lost a byte borrows the next frame's first bytes; its CRC matches by
+                # chance once in 65536. Such a frame is not followed by a sync: refuse it.
+                self.counters.framing_errors += 1
                 self._skip_one()
                 continue
             try:

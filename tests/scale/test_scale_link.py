@@ -42,7 +42,7 @@ def test_link_over_os_openpty_with_raw_master() -> None:
     link = ScaleLink(os.ttyname(slave))
     try:
         link.open()
-        frames = p.encode_samples(10, [1, 2, 3]) + b"\x00garbage\xa5" + p.encode_samples(13, [4, -5])
+        frames = b"\x00garbage\xa5" + p.encode_samples(10, [1, 2, 3]) + p.encode_samples(13, [4, -5])
         os.write(master, frames[:7])
         os.write(master, frames[7:])
         messages = []
@@ -68,7 +68,10 @@ def test_link_over_loop_url_resyncs_after_corruption() -> None:
     bad[10] ^= 0x10
     stream = good[0] + good[1][:-3] + bytes(bad) + b"\xa5\x5a\xff" + good[3] + good[4] + good[4] + good[5]
     link.write(stream)
-    messages = link.read(0.2)
+    messages: list = []
+    deadline = time.monotonic() + 2
+    while len(messages) < 5 and time.monotonic() < deadline:
+        messages += link.read(0.1)
     link.close()
     tracker = p.SequenceTracker()
     kept = [m for m in messages if tracker.accept(m)[0]]
