@@ -74,7 +74,8 @@ _ZXING_LINEAR = {
 _ZXING_2D = {zxingcpp.BarcodeFormat.DataMatrix: "gs1-datamatrix", zxingcpp.BarcodeFormat.QRCode: "gs1-qr"}
 _RETAIL = (zxingcpp.BarcodeFormat.EAN13, zxingcpp.BarcodeFormat.EAN8, zxingcpp.BarcodeFormat.UPCA,
            zxingcpp.BarcodeFormat.UPCE)  # fmt: skip
-_WITH_2D = (*_RETAIL, zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix)
+_ONLY_2D = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix)
+_WITH_2D = (*_RETAIL, *_ONLY_2D)
 
 
 class ZxingDecoder:
@@ -82,8 +83,15 @@ class ZxingDecoder:
 
     name = "zxing"
 
+    def __init__(self, only_2d: bool = False, thorough: bool = True) -> None:
+        """`only_2d`: look for DataMatrix / QR only; `thorough=False` skips the downscaled and
+        inverted passes (a third of the cost on a 1280x720 frame)."""
+        self.only_2d = only_2d
+        self.thorough = thorough
+
     def decode(self, gray: np.ndarray, with_2d: bool = False) -> list[Decoded]:
-        results = zxingcpp.read_barcodes(gray, formats=_WITH_2D if with_2d else _RETAIL)
+        formats = _ONLY_2D if self.only_2d else (_WITH_2D if with_2d else _RETAIL)
+        results = zxingcpp.read_barcodes(gray, formats=formats, try_downscale=self.thorough, try_invert=self.thorough)
         out: list[Decoded] = []
         for barcode in results:
             if barcode.format in _ZXING_LINEAR:

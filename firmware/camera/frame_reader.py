@@ -3,7 +3,9 @@
 The per-image cascade (`BarcodeReader.read`) costs too much to run whole on every large frame, and
 most frames show no code at all. Per frame this stage:
 
-1. runs the cascade's first attempt (zxing-cpp, 1D and 2D) on the whole frame;
+1. runs the cascade's first attempt (zxing-cpp) for 1D codes on the whole frame, and every
+   `full_2d_every` frames a quick zxing-cpp pass for GS1 DataMatrix / QR (no downscaled or
+   inverted passes: 2D at full frame otherwise costs more than everything else together);
 2. where step 1 located a 1D code, runs the next attempts of the cascade on a crop around it
    (at most `max_confirm_attempts`) until one of them reads the same code: the second opinion
    the debouncer needs;
@@ -24,11 +26,13 @@ import cv2
 import numpy as np
 
 from firmware.camera import preprocess
-from firmware.camera.decoders import Decoded
+from firmware.camera.decoders import Decoded, ZxingDecoder
 from firmware.camera.reader import BarcodeReader, Candidate, Tally, is_2d
 
 ROI_SCALE = 4  # regions are found on a frame shrunk this many times
 MOTION_THRESHOLD = 18  # grey levels of change that count as motion
+MIN_BAR_ENERGY = 70  # |d/dx| - |d/dy| (blurred) that bars reach and textured clutter does not
+MAX_ROI_FRACTION = 0.8  # a "region" this large is clutter, not a code
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,8 @@ def find_rois(gray: np.ndarray, previous: np.ndarray | None, max_rois: int = 2) 
     gy = cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3)
     energy = cv2.absdiff(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy))
     energy = cv2.blur(energy, (5, 5))
-    _, mask = cv2.threshold(energy, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(energy, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    _, mask = cv2.threshold(energy, max(otsu, MIN_BAR_ENERGY), 255, cv2.THRESH_BINARY)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
     mask = cv2.erode(mask, None, iterations=1)
     mask = cv2.dilate(mask, None, iterations=2)
@@ -59,7 +64,7 @@ def find_rois(gray: np.ndarray, previous: np.ndarray | None, max_rois: int = 2) 
     rois: list[Roi] = []
     for contour in contours:
         x, y, bw, bh = cv2.boundingRect(contour)
-        if bw * bh < 80 or min(bw, bh) < 5:
+        if bw * bh < 80 or min(bw, bh) < 5 or bw * bh > MAX_ROI_FRACTION * small.size:
             continue
         strength = float(energy[y : y + bh, x : x + bw].mean())
         moving = float(motion[y : y + bh, x : x + bw].mean()) if motion is not None else 0.0
@@ -104,8 +109,8 @@ class FrameReader:
         self.full_2d_every = full_2d_every
         self.roi_max_side_px = roi_max_side_px
         self.max_confirm_attempts = max_confirm_attempts
-        self._first = reader.cascade[0]
-        self._first_1d = replace(reader.cascade[0], with_2d=False)
+        self._first = replace(reader.cascade[0], with_2d=False)
+        self._decoder_2d = ZxingDecoder(only_2d=True, thorough=False)
         self._previous_small: np.ndarray | None = None
         self._next_attempt = 0
         self._next_confirm = 0
@@ -114,9 +119,10 @@ class FrameReader:
     def process(self, image: np.ndarray) -> tuple[Candidate, ...]:
         gray = preprocess.to_gray(image)
         tally = Tally()
-        first = self._first if self._frame_index % self.full_2d_every == 0 else self._first_1d
+        if self._frame_index % self.full_2d_every == 0:
+            tally.add(self._decoder_2d.decode(gray), "zxing-2d")
         self._frame_index += 1
-        first_reads = self.reader.run_attempt(gray, first)
+        first_reads = self.reader.run_attempt(gray, self._first)
         tally.add(first_reads, self._first.name)
         h, w = gray.shape[:2]
         located = [d for d in first_reads if d.box is not None and not is_2d(d)][: self.max_rois]
