@@ -26,6 +26,8 @@ class ChaosProxy:
         self.counts: Counter[str] = Counter()
         self.enabled = True
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)  # accept() wakes up to notice stop()
+        self._stopping = False
         self.port = self.listener.getsockname()[1]
         self._open: set[socket.socket] = set()
         self._thread = threading.Thread(target=self._accept, name="chaos-proxy", daemon=True)
@@ -40,19 +42,23 @@ class ChaosProxy:
 
     def stop(self) -> None:
         self.enabled = False
+        self._stopping = True
+        self._thread.join(timeout=5)
         with contextlib.suppress(OSError):
             self.listener.close()
         with self.lock:
             for sock in list(self._open):
                 _close(sock)
-        self._thread.join(timeout=5)
 
     def _accept(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 client, _addr = self.listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             with self.lock:
                 self.counts["connections"] += 1
                 cut = self.enabled and self.rng.random() < self.cut_probability

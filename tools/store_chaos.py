@@ -76,7 +76,7 @@ def run_chaos(
     server.start()
     proxy.start()
     rng = random.Random(seed)
-    shopping_window_s = kills * 1.5
+    shopping_window_s = kills * 2.5  # each kill, restart and pause takes about 1-2.5 s
     started = time.monotonic()
     done = threading.Event()
     results: dict[str, Any] = {}
