@@ -40,6 +40,7 @@ class Unit:
     scanned_t: float
     state: UnitState = UnitState.PENDING
     weight_g: float | None = None  # measured when it went in
+    placed_with: int = 1  # units that went in together (each one's weight is then a share of theirs)
     placed_t: float | None = None
     left_t: float | None = None
     verified: bool = False  # its weight was checked against an expectation

@@ -55,6 +55,7 @@ class FusionConfig:
     limits: MatchLimits = field(default_factory=MatchLimits)
     ambiguous_ratio: float = 0.1  # a second removal fit this close to the best makes it ambiguous
     merge_window_s: float = 3.0  # an unexplained change this recent is netted with the next one
+    finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
@@ -190,6 +191,8 @@ class Fusion:
         if lifted:
             max(lifted, key=lambda u: u.left_t or 0.0).state = UnitState.REMOVED
             return
+        if self._correct_recent_removal(t, key):
+            return
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.key == key]
         if pending:
             unit = max(pending, key=lambda u: u.scanned_t)
@@ -198,6 +201,23 @@ class Fusion:
             self._resolve(unit.alert_id, t, "scan withdrawn by the shopper")
             return
         self.announced.append(Announcement(t, event.code, key))
+
+    def _correct_recent_removal(self, t: float, key: str) -> bool:
+        """The shopper names what they just took out, and the cart had guessed another item: believe
+        the shopper when the named item's weight fits the removal at least loosely."""
+        recent = [u for u in self.basket.in_state(UnitState.LIFTED) if t - (u.left_t or 0.0) <= self.config.grace_s]
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
+        if not recent or not named:
+            return False
+        guessed = max(recent, key=lambda u: u.left_t or 0.0)
+        left_g = guessed.weight_g or 0.0
+        best = max(named, key=lambda u: self.matcher.fit([u], left_g, 1.0, t, measured=True) or 0.0)
+        score = self.matcher.fit([best], left_g, 1.0, t, measured=True)
+        if score is None or score < self.config.limits.accept_p / 100.0:
+            return False
+        self._put_back(guessed, t)
+        self._take_out([best], t, UnitState.REMOVED)
+        return True
 
     # -- weight ------------------------------------------------------------------------------------
 
@@ -243,7 +263,8 @@ class Fusion:
         revised = total + delta
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, 0.25 * total):
             return False
-        if delta < 0:  # something else taken out is a removal, not a correction
+        at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
+        if delta < 0 and not at_once:  # something else taken out is a removal, not a correction
             others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
             if self.matcher.removal_fits(others, -delta, noise, t) or any(
                 self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)
@@ -251,7 +272,8 @@ class Fusion:
                 return False
         if all(u.verified for u in units):
             score = self.matcher.fit(units, revised, noise, t)
-            if score is None or score < self.config.limits.accept_p:
+            needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
+            if score is None or score < needed:
                 return False
         for unit in units:
             old = unit.weight_g or 0.0
@@ -271,7 +293,7 @@ class Fusion:
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None and not u.by_weight]
         return sorted(pending, key=lambda u: -u.scanned_t)
 
-    def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
+    def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None, *, clean: bool = True) -> None:
         pending = self._pending_each()
         self.matcher.pending_count = len(pending)
         fit = self.matcher.best_placement(pending, grams, noise, t)
@@ -279,10 +301,10 @@ class Fusion:
             self._place(fit, t)
             return
         produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
-        if produce and grams <= self.config.limits.max_item_g:
+        if clean and produce and grams <= self.config.limits.max_item_g:
             self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
             return
-        if fit is not None:
+        if clean and fit is not None:
             self._place(fit, t)
             return
         lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))
@@ -308,6 +330,7 @@ class Fusion:
         single_kind = len({u.key for u in fit.units}) == 1
         for unit, share in zip(fit.units, fit.shares_g, strict=True):
             unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PLACED, share, t, fit.verified
+            unit.placed_with = len(fit.units)
             self._resolve(unit.alert_id, t, "it went in")
             unit.alert_id = None
             if single_kind or not fit.verified:

@@ -155,8 +155,9 @@ def parse_code(
     text = text.strip()
     if not text.isdigit():
         raise CodeError(f"a product code is digits only, got {text!r}")
-    if symbology == "upce" or len(text) in (6, 7):
+    if len(text) in (6, 7) or (symbology == "upce" and len(text) == 8):
         return _gtin_or_variable(text, expand_upce(text), layout)
+    # (a reader may also report a UPC-E already expanded to its 12- or 13-digit form)
     if symbology is None and is_plu(text):
         return ParsedCode(text, CodeKind.PLU, text)
     if symbology == "plu":

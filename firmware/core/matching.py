@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 
 from firmware.core.basket import Unit
 from firmware.core.grouping import GroupFit, sub_multisets
+from firmware.core.gtin import is_plu
 from firmware.core.verifier import FitQuery, Verifier
 
+UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a group)
+PRODUCE_SCATTER = 0.15  # ... of a piece of produce
+MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
 PROMPT_S = 20.0  # most items go in within this long of their scan
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
@@ -58,6 +62,9 @@ class Matcher:
         if unit.product is not None and not unit.by_weight:
             self.learned.setdefault(unit.key, []).append(grams)
 
+    def verifier_scatter(self, produce: bool) -> float:
+        return PRODUCE_SCATTER if produce else UNIT_SCATTER
+
     def relearn(self, unit: Unit, old_g: float, new_g: float) -> None:
         seen = self.learned.get(unit.key)
         if seen and old_g in seen:
@@ -67,9 +74,13 @@ class Matcher:
         expected = 0.0
         sds: list[float] = []
         learned = True
+        produce = any(u.product is not None and is_plu(u.product.key) for u in units)
         for unit in units:
             if measured and unit.weight_g is not None:
                 expected += unit.weight_g
+                # weighed alone it is known to the gram; as a share of several, only roughly
+                scatter = self.verifier_scatter(produce) if unit.placed_with > 1 else 0.0
+                sds.append(max(MEASURED_SD_G, scatter * unit.weight_g))
                 continue
             guess = self.expected(unit)
             if guess is None:
@@ -88,6 +99,7 @@ class Matcher:
             since_scan_s=t - max(u.scanned_t for u in units),
             basket_load_g=self.level_g,
             learned=learned,
+            produce=produce,
             pending_units=self.pending_count,
         )
         return self.verifier.fit(query)

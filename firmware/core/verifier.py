@@ -30,6 +30,7 @@ class FitQuery:
     basket_load_g: float = 0.0
     by_weight: bool = False
     learned: bool = False  # expected_g comes from this product's measured placements
+    produce: bool = False  # loose fruit and vegetables: pieces vary far more than packs
     pending_units: int = 0
 
 
@@ -45,6 +46,7 @@ class RuleVerifier:
 
     name: str = "rule"
     unit_scatter: float = 0.02  # relative sd of one unit around its product's weight
+    produce_scatter: float = 0.15  # ... of one piece of produce (avocados, mangoes) around the typical
     catalog_error: float = 0.025  # relative sd of a catalog weight against the truth
     learned_error: float = 0.005  # relative sd of a weight learned from placements
     scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
@@ -57,7 +59,8 @@ class RuleVerifier:
         item_sd = query.expected_sd_g
         if item_sd is None:
             # units scatter independently: the sum's spread grows with the square root of the count
-            item_sd = self.unit_scatter * expected / math.sqrt(max(1, query.units))
+            scatter = self.produce_scatter if query.produce else self.unit_scatter
+            item_sd = scatter * expected / math.sqrt(max(1, query.units))
         scale_sd = self.scale_sd_g + self.noise_factor * query.noise_g
         return math.sqrt(item_sd**2 + (rel * expected) ** 2 + scale_sd**2)
 

@@ -26,7 +26,7 @@ WeighingOutput = WeightSettled | ScaleFaulted | ScaleRestored
 
 @dataclass(frozen=True, slots=True)
 class WeighingConfig:
-    window_s: float = 0.25  # still means still for this long (report within 0.5 s of stillness)
+    window_s: float = 0.4  # still means still for this long (report within 0.5 s of stillness)
     noise_floor_g: float = 1.0  # first guess of the scale's sample noise, until it is measured
     noise_memory_s: float = 120.0  # the noise floor is a low percentile of window spreads this far back
     noise_percentile: float = 0.1  # (a cart is pushed most of the time; still moments are the quiet tail)

@@ -32,7 +32,12 @@ def test_ean8_keeps_its_own_namespace() -> None:
 
 @pytest.mark.parametrize(
     ("upce", "upca"),
-    [("01234565", "012345000065"), ("04252614", "042100005264"), ("425261", "042100005264"), ("0123453", "012300000451")],
+    [
+        ("01234565", "012345000065"),
+        ("04252614", "042100005264"),
+        ("425261", "042100005264"),
+        ("0123453", "012300000451"),
+    ],
 )
 def test_upce_expansion(upce: str, upca: str) -> None:
     assert expand_upce(upce) == upca
@@ -81,3 +86,8 @@ def test_variable_measure_layout_is_configurable() -> None:
     assert parsed.kind is CodeKind.VARIABLE and parsed.embedded_value == 1250
     other = "290123001250"
     assert parse_code(other + str(check_digit(other)), layout=layout).kind is CodeKind.GTIN
+
+
+def test_upce_reported_already_expanded_is_accepted() -> None:
+    assert parse_code("012345000065", "upce").key == parse_code("01234565", "upce").key
+    assert parse_code("0012345000065", "upce").key == "00012345000065"

@@ -40,7 +40,10 @@ def test_killed_mid_session_is_rebuilt_exactly(tmp_path: Path, example_trace: Pa
     journal_path = tmp_path / "journal.db"
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.core.crash_child", str(journal_path), str(example_trace), "0.01"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     kill_after = random.Random(seed).randint(8, 26)
     last = -1

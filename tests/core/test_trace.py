@@ -30,8 +30,9 @@ def test_example_trace_reads(example_trace: Path) -> None:
 
 def test_counts_are_converted_to_grams(tmp_path: Path) -> None:
     header = dict(HEADER, scale={"unit": "counts", "offset": 1000, "counts_per_gram": 2.0})
-    trace = read_trace(write(tmp_path, [header, {"type": "scale", "t": 0, "sps": 80, "values": [1000, 1200]},
-                                        {"type": "end", "t": 1}]))
+    trace = read_trace(
+        write(tmp_path, [header, {"type": "scale", "t": 0, "sps": 80, "values": [1000, 1200]}, {"type": "end", "t": 1}])
+    )
     assert trace.events[0].values_g == (0.0, 100.0)
 
 
@@ -45,7 +46,11 @@ def test_counts_are_converted_to_grams(tmp_path: Path) -> None:
         ([HEADER, {"type": "scale", "t": 1, "sps": 80, "values": [1, "x"]}], 2, "non-number"),
         ([HEADER, {"type": "scale", "t": 1, "sps": 0, "values": [1]}], 2, "'sps' must be positive"),
         ([HEADER, {"type": "code", "t": 2}, {"type": "end", "t": 3}], 2, "'text'"),
-        ([HEADER, {"type": "code", "t": 2, "text": "4011"}, {"type": "code", "t": 1, "text": "4011"}], 3, "back in time"),
+        (
+            [HEADER, {"type": "code", "t": 2, "text": "4011"}, {"type": "code", "t": 1, "text": "4011"}],
+            3,
+            "back in time",
+        ),
         ([HEADER, {"type": "input", "t": 1, "action": "plu"}], 2, "'plu'"),
         ([HEADER, {"type": "end", "t": 1}, {"type": "code", "t": 2, "text": "1"}], 3, "after the 'end'"),
         ([HEADER, HEADER], 2, "second header"),
@@ -63,8 +68,17 @@ def test_malformed_traces_name_file_and_line(tmp_path: Path, lines: list[object]
 
 
 def test_unknown_types_and_actions_are_skipped_not_fatal(tmp_path: Path) -> None:
-    trace = read_trace(write(tmp_path, [HEADER, {"type": "weather", "t": 0.5, "sky": "grey"},
-                                        {"type": "input", "t": 1, "action": "wave"}, {"type": "end", "t": 2}]))
+    trace = read_trace(
+        write(
+            tmp_path,
+            [
+                HEADER,
+                {"type": "weather", "t": 0.5, "sky": "grey"},
+                {"type": "input", "t": 1, "action": "wave"},
+                {"type": "end", "t": 2},
+            ],
+        )
+    )
     assert trace.skipped_lines == 2
     assert isinstance(trace.events[-1], SessionEnded)
 
