@@ -223,6 +223,7 @@ class Fusion:
 
     def _on_WeightSettled(self, event: WeightSettled) -> None:
         self.level_g = self.matcher.level_g = event.level_g
+        self.matcher.settle_s = event.settle_s
         t, delta, noise = event.t, event.delta_g, event.noise_g
         recent = [h for h in self.basket.held.values() if h.alert_id is None and t - h.t <= self.config.merge_window_s]
         mismatch = None

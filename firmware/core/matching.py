@@ -44,7 +44,8 @@ class Matcher:
     verifier: Verifier
     limits: MatchLimits = field(default_factory=MatchLimits)
     learned: dict[str, list[float]] = field(default_factory=dict)
-    level_g: float = 0.0
+    level_g: float = 0.0  # the basket's load and how the change settled: context for the verifier
+    settle_s: float = 0.0
     pending_count: int = 0
 
     def expected(self, unit: Unit) -> tuple[float, float | None, bool] | None:
@@ -98,6 +99,7 @@ class Matcher:
             noise_g=noise,
             since_scan_s=t - max(u.scanned_t for u in units),
             basket_load_g=self.level_g,
+            settle_s=self.settle_s,
             learned=learned,
             produce=produce,
             pending_units=self.pending_count,
