@@ -19,7 +19,7 @@ from typing import Any
 from firmware.journal import Journal
 
 TOPIC = "session.closed/1"
-BEFORE_S, AFTER_S = 6.0, 3.0  # trace kept around each alert
+BEFORE_S, AFTER_S = 10.0, 3.0  # trace kept around each alert (a held change is alerted after its grace)
 MAX_TRACE_POINTS = 4000
 MAX_FRAMES = 20
 HELD_KINDS = ("unscanned_item", "weight_mismatch")
