@@ -1,1 +1,1 @@
-from tests.store.fixtures import db_url, pg_cluster, sqlite_url  # noqa: F401
+from tests.store.fixtures import db_url, pg_cluster, sqlite_url, store_deps  # noqa: F401

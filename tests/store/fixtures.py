@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import sys
 import time
@@ -20,6 +21,15 @@ except ImportError:  # not installed: use the source tree
 from tools.store_harness import CATALOG_CSV, PgCluster  # noqa: E402
 
 _names = itertools.count(1)
+STORE_NEEDS = ("fastapi", "sqlalchemy", "jinja2", "uvicorn")
+
+
+@pytest.fixture
+def store_deps() -> None:
+    """Skip, naming the package, when cart-store's own dependencies are not installed."""
+    missing = [name for name in STORE_NEEDS if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"cart-store needs {', '.join(missing)}: pip install -e store")
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +47,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, store_deps: None) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
@@ -45,7 +55,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, store_deps: None) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 

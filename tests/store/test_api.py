@@ -173,7 +173,7 @@ def test_catalog_versions_and_deltas(db_url: str) -> None:
         assert unknown["full"] and len(unknown["items"]) == 5
 
 
-def test_catalog_import_names_the_bad_line() -> None:
+def test_catalog_import_names_the_bad_line(store_deps: None) -> None:
     from cart_store.catalog import CatalogImportError, parse_csv
 
     with pytest.raises(CatalogImportError, match=r"cat.csv:3: price_cents"):

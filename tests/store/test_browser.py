@@ -36,7 +36,7 @@ PASSWORD = "review-console-pw"
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser(store_deps: None) -> Iterator[object]:
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install selenium)")
     if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
         pytest.skip("Chromium not installed: apt-get install chromium chromium-driver")

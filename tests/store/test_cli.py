@@ -22,7 +22,7 @@ def cart_store(db: str, *args: str, stdin: str = "") -> subprocess.CompletedProc
     )
 
 
-def test_admin_commands(tmp_path: Path) -> None:
+def test_admin_commands(tmp_path: Path, store_deps: None) -> None:
     db = str(tmp_path / "store.db")  # a bare path means SQLite
     made = cart_store(db, "add-cart", "cart-1")
     assert made.returncode == 0
@@ -45,7 +45,7 @@ def test_admin_commands(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "bad.csv:2" in bad.stderr
 
 
-def test_printed_openapi_is_the_committed_one(tmp_path: Path) -> None:
+def test_printed_openapi_is_the_committed_one(tmp_path: Path, store_deps: None) -> None:
     printed = cart_store(str(tmp_path / "x.db"), "openapi")
     assert printed.returncode == 0
     committed = Path(__file__).resolve().parents[2] / "store" / "openapi.json"

@@ -98,7 +98,7 @@ def test_correcting_identifies_the_unscanned_item(db_url: str) -> None:
         assert (code, grams, "identified") in [(c.code, c.weight_g, c.source) for c in confirmed]
 
 
-def test_correction_rules() -> None:
+def test_correction_rules(store_deps: None) -> None:
     from cart_store.decisions import Correction, confirmed_weighings, price_by_weight
 
     assert price_by_weight(199, 612.0) == 122
@@ -122,7 +122,7 @@ def test_committed_openapi_is_the_served_one(sqlite_url: str) -> None:
 
 
 @pytest.mark.parametrize("version", ["v1"])
-def test_signing_vectors_match_the_store(version: str) -> None:
+def test_signing_vectors_match_the_store(version: str, store_deps: None) -> None:
     from cart_store.auth import canonical_request, decode_secret, signature
 
     vectors = json.loads((REPO / "store" / "cart_store" / "signing_vectors.json").read_text())

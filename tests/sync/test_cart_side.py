@@ -87,7 +87,7 @@ def test_session_end_and_outbox_row_are_one_transaction(tmp_path: Path) -> None:
     assert journal.session("s2").state == "open" and journal.outbox_pending() == 1
 
 
-def test_review_session_carries_its_evidence_and_passes_the_store_schema() -> None:
+def test_review_session_carries_its_evidence_and_passes_the_store_schema(store_deps: None) -> None:
     from cart_store.schemas import SessionMessage
 
     for seed in range(100):
