@@ -1,0 +1,309 @@
+"""The cart service inside `cartd`: the only owner of cart state.
+
+It runs on the daemon's event loop thread. Devices post their events here (stamped on the
+monotonic clock); screens send intents through the local API; the service turns both into core
+events on the session clock, feeds the pipeline (which journals them), and keeps the snapshot
+that screens show. A session open in the journal when the daemon starts (a crash, a power cut)
+is rebuilt and carries on.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from firmware.core.basket import AlertKind, UnitState
+from firmware.core.catalog import Catalog, UnknownCode
+from firmware.core.events import (
+    CameraFaulted,
+    CameraRestored,
+    CheckoutRequested,
+    CodeRead,
+    Event,
+    FrameCaptured,
+    PluKeyed,
+    RemovalAnnounced,
+    ScaleFaulted,
+    ScaleRestored,
+    ScaleSampled,
+    SessionEnded,
+)
+from firmware.core.fusion import Effect, Phase
+from firmware.core.verifier import Verifier
+from firmware.journal import Journal
+from firmware.pipeline import CartPipeline, OutboxMaker, recover
+
+HINTS = {
+    AlertKind.UNSCANNED_ITEM: "Scan the item you just put in, or take it out.",
+    AlertKind.WEIGHT_MISMATCH: "That item does not match the scan. Take it out and scan what you put in.",
+    AlertKind.SCAN_NOT_PLACED: "Put the scanned item in the basket, or cancel the scan.",
+    AlertKind.UNKNOWN_CODE: "This product is unknown. Leave it out, or a staff member will price it.",
+    AlertKind.REMOVAL_UNIDENTIFIED: "Which item did you take out? Pick it from the list.",
+    AlertKind.SCALE_FAULT: "The scale is not working. Staff have been told; keep shopping.",
+    AlertKind.CAMERA_FAULT: "The camera is not working. Type the barcode or ask staff.",
+}
+
+
+class IntentError(ValueError):
+    """An intent the cart cannot take now (`code` says why: bad_request or wrong_state)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(slots=True)
+class DeviceHealth:
+    ok: bool = True
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "detail": self.detail, **self.extra}
+
+
+class CartService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        journal: Journal,
+        *,
+        cart_id: str,
+        currency: str = "EUR",
+        verifier: Verifier | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        outbox: OutboxMaker | None = None,
+        frame_reader: Callable[[FrameCaptured], list[Event]] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.journal = journal
+        self.cart_id = cart_id
+        self.currency = currency
+        self.verifier = verifier
+        self.clock = clock
+        self.outbox = outbox
+        self.frame_reader = frame_reader
+        self.pipeline: CartPipeline | None = None
+        self.t0 = 0.0
+        self.last_report: dict[str, Any] | None = None
+        self.seq = 0
+        self.devices = {"scale": DeviceHealth(), "camera": DeviceHealth(), "store": DeviceHealth()}
+        self.effect_listeners: list[Callable[[Effect], None]] = []
+        self.samples_seen = 0
+        self._idle_level_g: float | None = None
+        self._shown_level_g: float | None = None
+        self._resume_open_session()
+
+    # -- sessions --------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        if self.pipeline is None:
+            return "ended" if self.last_report else "idle"
+        return {Phase.SHOPPING: "shopping", Phase.CHECKOUT: "checkout", Phase.ENDED: "ended"}[
+            self.pipeline.fusion.phase
+        ]
+
+    def now(self) -> float:
+        return self.clock() - self.t0
+
+    def start_session(self) -> str:
+        if self.pipeline is not None:
+            raise IntentError("wrong_state", f"session {self.pipeline.session_id} is still open")
+        session_id = f"{self.cart_id}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.t0 = self.clock()
+        self.pipeline = self._new_pipeline(session_id)
+        self.last_report = None
+        self._changed()
+        return session_id
+
+    def end_session(self) -> dict[str, Any]:
+        pipeline = self._require_session()
+        pipeline.feed(SessionEnded(self.now()))
+        report = pipeline.close(outbox=self.outbox)
+        self.last_report = report
+        self.pipeline = None
+        self._changed()
+        return report
+
+    def _new_pipeline(self, session_id: str) -> CartPipeline:
+        pipeline = CartPipeline(
+            self.catalog, session_id, journal=self.journal, cart_id=self.cart_id, verifier=self.verifier,
+            frame_reader=self.frame_reader,
+        )
+        pipeline.listeners.append(self._on_effect)
+        return pipeline
+
+    def _resume_open_session(self) -> None:
+        open_sessions = self.journal.open_sessions()
+        if not open_sessions:
+            return
+        row = open_sessions[-1]
+        pipeline = recover(self.journal, row.session_id, self.catalog, verifier=self.verifier,
+                           frame_reader=self.frame_reader)
+        pipeline.listeners.append(self._on_effect)
+        inputs = self.journal.entries(row.session_id, "input")
+        last_t = inputs[-1][0] if inputs else 0.0
+        self.t0 = self.clock() - last_t  # the session clock carries on where the journal stopped
+        self.pipeline = pipeline
+
+    def _require_session(self) -> CartPipeline:
+        if self.pipeline is None:
+            raise IntentError("wrong_state", "no session is open: start one first")
+        return self.pipeline
+
+    # -- devices -----------------------------------------------------------------------------------
+
+    def device_event(self, event: Event) -> None:
+        """An event from a device thread, stamped on the monotonic clock."""
+        if isinstance(event, ScaleSampled):
+            self.samples_seen += len(event.values_g)
+        if isinstance(event, ScaleFaulted | ScaleRestored):
+            self.devices["scale"] = DeviceHealth(isinstance(event, ScaleRestored),
+                                                 getattr(event, "reason", ""))
+            self._changed()
+        elif isinstance(event, CameraFaulted | CameraRestored):
+            self.devices["camera"] = DeviceHealth(isinstance(event, CameraRestored),
+                                                  getattr(event, "reason", ""))
+            self._changed()
+        if self.pipeline is None:
+            if isinstance(event, ScaleSampled) and event.values_g:
+                self._idle_level_g = sum(event.values_g) / len(event.values_g)
+            return
+        shifted = replace(event, t=event.t - self.t0)
+        if shifted.t < 0:
+            return
+        self.pipeline.feed(shifted)
+        if isinstance(event, ScaleSampled):
+            level = self.pipeline.weighing.level_g
+            if level is not None and (self._shown_level_g is None or abs(level - self._shown_level_g) >= 1.0):
+                self._shown_level_g = level
+                self._changed()
+
+    def set_device(self, name: str, health: DeviceHealth) -> None:
+        self.devices[name] = health
+        self._changed()
+
+    def tick(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.tick(self.now())
+
+    # -- intents -----------------------------------------------------------------------------------
+
+    def intent(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        if op == "start":
+            return {"session_id": self.start_session()}
+        if op == "end":
+            if self.pipeline is not None and self.pipeline.fusion.phase is Phase.SHOPPING:
+                raise IntentError("wrong_state", "ask to check out before ending the session")
+            return {"report": self.end_session()}
+        if op == "search":
+            return {"results": self.search(_text(args, "query", allow_empty=True), int(args.get("limit", 20)))}
+        pipeline = self._require_session()
+        t = self.now()
+        if op == "code":
+            pipeline.feed(CodeRead(t, _text(args, "text"), args.get("symbology"), "keyed"))
+        elif op == "plu":
+            plu = _text(args, "plu")
+            try:
+                self.catalog.lookup(plu, "plu")
+            except UnknownCode as exc:
+                raise IntentError("bad_request", f"unknown PLU {plu}: {exc.reason}") from None
+            pipeline.feed(PluKeyed(t, plu))
+        elif op == "remove":
+            pipeline.feed(RemovalAnnounced(t, _text(args, "code")))
+        elif op == "checkout":
+            pipeline.feed(CheckoutRequested(t))
+        else:
+            raise IntentError("unknown_op", f"unknown op {op!r}")
+        self._changed()
+        return {}
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        words = query.lower().split()
+        found: list[dict[str, Any]] = []
+        # produce (PLUs) first: the name search is mostly for loose fruit and vegetables
+        products = sorted(self.catalog.products.values(), key=lambda p: (not p.key.isdigit() or len(p.key) > 5, p.name))
+        for product in products:
+            name = product.name.lower()
+            if all(w in name for w in words):
+                found.append({"code": product.code, "name": product.name, "price_cents": product.price_cents,
+                              "sold_by": str(product.sold_by), "image": None})
+                if len(found) >= limit:
+                    break
+        return found
+
+    # -- snapshot ----------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        pipeline = self.pipeline
+        scale = self.devices["scale"].to_dict()
+        if pipeline is not None:
+            scale["level_g"] = round(pipeline.weighing.level_g or 0.0, 1)
+            scale["still"] = pipeline.weighing.is_still
+        else:
+            scale["level_g"] = round(self._idle_level_g or 0.0, 1)
+            scale["still"] = None
+        snap: dict[str, Any] = {
+            "seq": self.seq,
+            "state": self.state,
+            "cart_id": self.cart_id,
+            "session_id": pipeline.session_id if pipeline else (self.last_report or {}).get("session_id"),
+            "currency": self.currency,
+            "lines": [],
+            "pending": [],
+            "total_cents": 0,
+            "alerts": [],
+            "review": {"required": False, "reasons": []},
+            "devices": {"scale": scale, "camera": self.devices["camera"].to_dict(),
+                        "store": self.devices["store"].to_dict()},
+            "receipt": None,
+        }
+        if pipeline is not None:
+            basket = pipeline.fusion.basket
+            snap["lines"] = [
+                {**line.to_report(), "unit_price_cents": line.unit_price_cents} for line in basket.bill_lines()
+            ]
+            snap["pending"] = [
+                {"uid": u.uid, "code": u.code, "name": u.product.name if u.product else u.code,
+                 "price_cents": u.price_cents, "by_weight": u.by_weight}
+                for u in basket.in_state(UnitState.PENDING)
+            ]
+            snap["total_cents"] = basket.total_cents()
+            snap["alerts"] = [
+                {"aid": a.aid, "kind": str(a.kind), "t": round(a.t, 1), "detail": a.detail, "resolved": False,
+                 "hint": HINTS.get(a.kind, "")}
+                for a in basket.open_alerts()
+            ]
+            snap["review"] = pipeline.review().to_report()
+        elif self.last_report is not None:
+            report = self.last_report
+            snap["lines"] = report["items"]
+            snap["total_cents"] = report["total_cents"]
+            snap["review"] = report["review"]
+            snap["receipt"] = {"session_id": report["session_id"], "items": report["items"],
+                               "total_cents": report["total_cents"], "review": report["review"],
+                               "synced": self.devices["store"].extra.get("pending", 0) == 0}
+        return snap
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _on_effect(self, effect: Effect) -> None:
+        self._changed()
+        for listener in self.effect_listeners:
+            listener(effect)
+
+    def _changed(self) -> None:
+        self.seq += 1
+
+
+def _text(args: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:
+    value = args.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise IntentError("bad_request", f"'{key}' must be a non-empty string")
+    return value
