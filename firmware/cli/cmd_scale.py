@@ -1,6 +1,6 @@
 """`cartctl scale`: the load-cell scale path.
 
-cartctl scale emulate --link PATH [--trace TRACE] [--corrupt RATE] [--seed N]
+cartctl scale emulate --link PATH [--trace TRACE] [--corrupt RATE] [--seed N] [--firmware-dir DIR]
 cartctl scale monitor --port PATH [--seconds S] [--json] [--offset N --counts-per-gram K]
 cartctl scale info --port PATH
 """
@@ -29,6 +29,12 @@ def register(subparsers: Any) -> None:
         help="probability that a byte is dropped or has a bit flipped (0..1)",
     )
     emulate.add_argument("--seed", type=int, default=None, help="seed for --corrupt")
+    emulate.add_argument(
+        "--firmware-dir",
+        default=None,
+        metavar="DIR",
+        help="run the firmware from this emulated board filesystem (filled by cartctl flash --emulated-fs)",
+    )
     emulate.set_defaults(func=_emulate)
 
     monitor = sub.add_parser("monitor", help="show live grams and link figures")
@@ -63,7 +69,9 @@ def _emulate(args: argparse.Namespace) -> int:
         else:
             sps = 80.0
             counts = idle_basket_counts(sps)
-        emulator = Emulator(args.link, counts, sps, corrupt_rate=args.corrupt, seed=args.seed)
+        emulator = Emulator(
+            args.link, counts, sps, corrupt_rate=args.corrupt, seed=args.seed, firmware_dir=args.firmware_dir
+        )
     except (EmulatorError, ValueError, OSError) as exc:
         return _error(str(exc))
 

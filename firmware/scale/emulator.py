@@ -3,6 +3,10 @@ the MicroPython unix port with a fake HX711 fed a trace's counts, its stdio brid
 pseudo-terminal that a symlink at the requested path points to. The Pi side opens that path like
 the real /dev/ttyACM0.
 
+With `firmware_dir`, the firmware is imported from that directory's `lib/` (an emulated board's
+filesystem, as `cartctl flash --emulated-fs` fills it) instead of from the repo, so a flash can be
+tested end to end; an empty directory is a bare board whose firmware fails to start until flashed.
+
 The bridge can corrupt the line (`corrupt_rate`: each byte, in either direction, is dropped or has
 one bit flipped with that probability) and restarts the firmware when it exits, as the board
 resets after a REBOOT command or a crash.
@@ -133,6 +137,7 @@ class Emulator:
         seed: int | None = None,
         board: str = "unix-emulator",
         log: TextIO = sys.stderr,
+        firmware_dir: str | Path | None = None,
     ) -> None:
         if not counts:
             raise EmulatorError("nothing to stream: no counts")
@@ -140,6 +145,7 @@ class Emulator:
         self.sps = sps
         self.board = board
         self.log = log
+        self.firmware_dir = None if firmware_dir is None else Path(firmware_dir)
         self.corrupt_out = Corrupter(corrupt_rate, seed)
         self.corrupt_in = Corrupter(corrupt_rate, None if seed is None else seed + 1)
         self.micropython = micropython_binary()
@@ -169,7 +175,10 @@ class Emulator:
 
     def _spawn(self) -> None:
         env = dict(os.environ)
-        env["MICROPYPATH"] = f"{MCU_DIR / 'hx711'}:{MCU_DIR / 'scale_mcu'}:.frozen"
+        if self.firmware_dir is not None:
+            env["MICROPYPATH"] = f"{self.firmware_dir.resolve() / 'lib'}:.frozen"
+        else:
+            env["MICROPYPATH"] = f"{MCU_DIR / 'hx711'}:{MCU_DIR / 'scale_mcu'}:.frozen"
         self.proc = subprocess.Popen(
             [self.micropython, str(ENTRY), str(self.counts_file), repr(self.sps), self.board],
             stdin=subprocess.PIPE,
