@@ -79,26 +79,35 @@ def ingest(
 
 
 def _known(db: DbSession, cart_id: str, session_id: str, sequence: int, obj: Any, digest: str) -> Outcome | None:
+    """The answer for a key or message id already stored, else None.
+
+    One SELECT, so one snapshot: under PostgreSQL's READ COMMITTED every statement sees the data
+    committed when it starts, and asking "is the key there?" and "is the session there?" in two
+    statements lets a racing copy commit in between, which made a replay look like another
+    sequence (409). Every stored session has its message row, written in the same transaction,
+    so the messages of this (cart, session) answer both questions at once.
+    """
     message_id = obj.get("message_id") if isinstance(obj, dict) else None
     rows = db.scalars(
         select(Message).where(
             or_(
-                (Message.cart_id == cart_id) & (Message.session_id == session_id) & (Message.sequence == sequence),
+                (Message.cart_id == cart_id) & (Message.session_id == session_id),
                 Message.message_id == str(message_id),
             )
         )
     ).all()
-    for row in rows:
-        same_key = (row.cart_id, row.session_id, row.sequence) == (cart_id, session_id, sequence)
-        if not same_key:
-            return Outcome(409, {"detail": "message_id already used for another message"})
+    key = (cart_id, session_id, sequence)
+    same_key = [row for row in rows if (row.cart_id, row.session_id, row.sequence) == key]
+    if same_key:
+        row = same_key[0]
         if row.body_sha256 != digest:
             return Outcome(409, {"detail": "this (cart, session, sequence) was stored with another body"})
         db.execute(update(Message).where(Message.id == row.id).values(replays=Message.replays + 1))
         db.commit()
         return Outcome(row.response_status, row.response_body, replayed=True)
-    stored = db.scalar(select(Session.id).where(Session.cart_id == cart_id, Session.session_id == session_id))
-    if stored is not None:
+    if any(row.message_id == str(message_id) for row in rows):
+        return Outcome(409, {"detail": "message_id already used for another message"})
+    if rows:
         return Outcome(409, {"detail": "this session was already stored under another sequence"})
     return None
 

@@ -46,7 +46,8 @@ def test_same_key_with_another_body_is_409(db_url: str) -> None:
         changed["report"]["total_cents"] += 1
         assert cart.put_session_message(changed).status == 409
         other_seq = {**copy.deepcopy(payload), "sequence": 2, "message_id": "another-id-123"}
-        assert cart.put_session_message(other_seq).status == 409  # the session is already stored
+        reply = cart.put_session_message(other_seq)
+        assert reply.status == 409 and "another sequence" in reply.body["detail"]
         reused_id = session_payload("cart-a", "s2", seed=3, review=False)
         reused_id["message_id"] = payload["message_id"]
         reply = cart.put_session_message(reused_id)
@@ -145,6 +146,49 @@ def test_racing_copies_store_one_session(db_url: str) -> None:
 
         with r.app.state.sessions() as db:
             assert db.query(Session).count() == 1 and db.query(Charge).count() == 1
+
+
+def race_ingest(sessions: object, payload: dict, copies: int) -> list:
+    """`copies` threads released together, each ingesting the same message."""
+    from cart_store.ingest import ingest
+
+    body = json.dumps(payload).encode()
+    start = threading.Barrier(copies)
+    outcomes: list = []
+
+    def send() -> None:
+        start.wait()
+        outcomes.append(ingest(sessions, payload["cart_id"], payload["session_id"], payload["sequence"], body))
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_many_races_straight_into_ingest_never_answer_409(db_url: str) -> None:
+    """Many six-way races on the upsert itself (no HTTP in between to spread the copies out).
+
+    Under PostgreSQL, asking about the message and about the session in two statements let the
+    winner commit in between: about half the rounds answered a true replay with 409.
+    """
+    from cart_store.db import Charge, Message, Session
+
+    with rig(db_url) as r:
+        base = session_payload("cart-a", "race", seed=8, review=False)
+        for round_no in range(25):
+            session_id = f"race-{round_no}"
+            payload = copy.deepcopy(base)
+            payload.update(session_id=session_id, message_id=f"race-message-{round_no:04d}")
+            payload["report"]["session_id"] = session_id
+            outcomes = race_ingest(r.app.state.sessions, payload, copies=6)
+            assert [(o.status, o.body.get("detail")) for o in outcomes if o.status != 201] == []
+            assert sum(not o.replayed for o in outcomes) == 1
+            assert len({o.body["receipt_id"] for o in outcomes}) == 1
+        with r.app.state.sessions() as db:
+            assert db.query(Session).count() == db.query(Charge).count() == db.query(Message).count() == 25
 
 
 def test_catalog_versions_and_deltas(db_url: str) -> None:
