@@ -54,15 +54,16 @@ class Phase(StrEnum):
 class FusionConfig:
     limits: MatchLimits = field(default_factory=MatchLimits)
     ambiguous_ratio: float = 0.1  # a second removal fit this close to the best makes it ambiguous
-    merge_window_s: float = 3.0  # an unexplained change this recent is netted with the next one
+    merge_window_s: float = 5.0  # an unexplained change this recent is netted with the next one
     finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
+    revise_window_s: float = 3.0  # ... and one this soon may be, when nothing else explains it
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
     answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
     return_window_s: float = 120.0  # a lifted item put back within this long returns silently
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
-    shift_rel: float = 0.0015  # ... by up to this share of the basket's load, as load cells see it
+    shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +226,12 @@ class Fusion:
         self.level_g = self.matcher.level_g = event.level_g
         self.matcher.settle_s = event.settle_s
         t, delta, noise = event.t, event.delta_g, event.noise_g
-        recent = [h for h in self.basket.held.values() if h.alert_id is None and t - h.t <= self.config.merge_window_s]
+        # a press then a release, a grasp then a lift: opposite signs; two items in a row are two items
+        recent = [
+            h
+            for h in self.basket.held.values()
+            if h.alert_id is None and t - h.t <= self.config.merge_window_s and (h.delta_g > 0) != (delta > 0)
+        ]
         mismatch = None
         if recent:  # one handling, seen as two settles: net them
             latest = max(recent, key=lambda h: h.t)
@@ -258,13 +264,17 @@ class Fusion:
         if self._last_placement is None:
             return False
         placed_t, units = self._last_placement
-        if t - placed_t > self.config.merge_window_s or any(u.state is not UnitState.PLACED for u in units):
+        if t - placed_t > self.config.revise_window_s or any(u.state is not UnitState.PLACED for u in units):
             return False
+        if delta > 0:  # a pending scan that fits is a new item, not a correction
+            fit = self.matcher.best_placement(self._pending_each(), delta, noise, t)
+            if fit is not None and fit.verified:
+                return False
         total = sum(u.weight_g or 0.0 for u in units)
         revised = total + delta
-        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, 0.25 * total):
-            return False
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
+        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, (0.5 if at_once else 0.25) * total):
+            return False
         if delta < 0 and not at_once:  # something else taken out is a removal, not a correction
             others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
             if self.matcher.removal_fits(others, -delta, noise, t) or any(

@@ -175,6 +175,7 @@ class Weighing:
         self._moving_since = None
 
     def _on_still(self, t: float, mean: float, sd: float) -> WeightSettled | None:
+        """`_base_g` is the level the core was last told; nothing moves it silently but auto-zero."""
         cfg = self.config
         detect = max(cfg.detect_min_g, cfg.detect_k * sd)
         if self._base_g is None:  # first still moment of the session: the empty basket
@@ -192,21 +193,22 @@ class Weighing:
         alpha = max(1.0 / self._still_n, 1.0 / (8 * self._win_n))
         self._still_sum += alpha * (mean - self._still_sum)
         refined = self._still_sum
-        if abs(mean - refined) >= detect:  # a slow step while the spread stayed low
+        if abs(mean - refined) >= detect:  # a step while the spread stayed low
             self._begin_still(t, mean)
             if abs(mean - self._base_g) >= detect:
                 return self._report(t, mean, sd, 0.0)
             return None
-        self._base_g = refined
+        if abs(refined - self._base_g) >= detect:  # crept or slid slowly this far: the core must know
+            return self._report(t, refined, sd, 0.0)
         still_for = t - self._still_since
         if (
             self.expect_empty
             and still_for >= cfg.auto_zero_after_s
             and self._zero_g is not None
-            and self._base_g != self._zero_g
-            and abs(self._base_g - self._zero_g) <= cfg.auto_zero_band_g
+            and abs(refined - self._zero_g) <= cfg.auto_zero_band_g
+            and refined != self._zero_g
         ):
-            self._zero_g = self._base_g
+            self._zero_g = self._base_g = refined
             self.stats.auto_zeros += 1
         return None
 

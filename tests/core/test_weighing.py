@@ -70,14 +70,16 @@ def test_gap_in_samples_is_a_fault_and_the_change_across_it_is_flagged() -> None
 
 
 def test_auto_zero_only_when_the_basket_should_be_empty() -> None:
-    drifted = Signal(noise_g=1.0).hold(3).ramp(4, seconds=60).hold(5).samples()
+    drifted = Signal(noise_g=1.0).hold(3).ramp(12, seconds=120).hold(5).samples()
     empty = Weighing()
-    run(empty, drifted)
-    assert empty.level_g == pytest.approx(0, abs=0.5)
+    assert changes(run(empty, drifted)) == []  # zero follows an empty basket's drift
+    assert empty.level_g == pytest.approx(0, abs=1.0)
     loaded = Weighing()
     loaded.expect_empty = False
-    run(loaded, drifted)
-    assert loaded.level_g == pytest.approx(4, abs=1.0)
+    found = changes(run(loaded, drifted))
+    assert found and all(c.settle_s == 0.0 for c in found)  # reported as slow changes, never absorbed
+    assert sum(c.delta_g for c in found) == pytest.approx(12, abs=2.0)
+    assert loaded.level_g == pytest.approx(12, abs=2.0)
 
 
 def test_window_works_at_ten_samples_per_second() -> None:
