@@ -171,10 +171,14 @@ class Calibrator:
         masses = list(self.s.masses_g) or self._ask_masses()
         readings: list[Reading] = []
         previous = offset
+        first_cpg: float | None = None
         for mass in masses:
+            expected = None if first_cpg is None else offset + first_cpg * mass
             reading = self._load_step(
-                f"Place {mass:g} g in the middle of the basket.", f"{mass:g} g placed", offset, previous
+                f"Place {mass:g} g in the middle of the basket.", f"{mass:g} g placed", offset, previous, expected
             )
+            if first_cpg is None:
+                first_cpg = (reading.mean - offset) / mass
             readings.append(Reading(mass, reading, "centre"))
             previous = reading.mean
             self.io.say(f"{mass:g} g: {reading.mean - offset:+.1f} counts")
@@ -216,7 +220,18 @@ class Calibrator:
                 return masses
             self.io.say("give at least one positive mass")
 
-    def _load_step(self, prompt: str, what: str, offset: float, previous: float, require_change: bool = True) -> Window:
+    def _load_step(
+        self,
+        prompt: str,
+        what: str,
+        offset: float,
+        previous: float,
+        expected: float | None = None,
+        require_change: bool = True,
+    ) -> Window:
+        """`expected`: the reading the first mass predicts for this one; a reading more than 10 % off
+        is another mass (or a rig that skipped one) and is refused."""
+
         def accept(window: Window) -> str | None:
             moved = abs(window.mean - offset)
             if moved < self.load_min:
@@ -226,6 +241,11 @@ class Calibrator:
                 )
             if require_change and self.s.unattended and abs(window.mean - previous) < self.load_min:
                 return "the reading has not changed from the previous load"
+            if expected is not None and abs(window.mean - expected) > 0.1 * abs(expected - offset):
+                return (
+                    f"the reading is {window.mean - offset:+.0f} counts; the first mass predicts "
+                    f"{expected - offset:+.0f}: another mass is on the basket"
+                )
             return None
 
         return self._step(prompt, what, accept, self.s.reading_s)
