@@ -46,6 +46,7 @@ class Unit:
     verified: bool = False  # its weight was checked against an expectation
     label_price: bool = False  # variable-measure label: price printed on the item
     alert_id: int | None = None  # its open unknown_code or scan_not_placed alert
+    old_weight_checked: bool = False  # whether it was tried against weight that went in unscanned earlier
 
     @property
     def by_weight(self) -> bool:

@@ -57,6 +57,7 @@ class FusionConfig:
     merge_window_s: float = 5.0  # an unexplained change this recent is netted with the next one
     finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
     revise_window_s: float = 3.0  # ... and one this soon may be, when nothing else explains it
+    resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
@@ -125,6 +126,12 @@ class Fusion:
             if u.alert_id is None or u.product is None
         ]
         times += [(u.left_t or 0.0) + cfg.return_window_s for u in self.basket.in_state(UnitState.LIFTED)]
+        if any(h.alert_id is not None for h in self._held(positive=True)):
+            times += [
+                u.scanned_t + cfg.resolve_delay_s
+                for u in self.basket.in_state(UnitState.PENDING)
+                if not u.old_weight_checked and u.product is not None
+            ]
         return min(times, default=None)
 
     @property
@@ -159,8 +166,10 @@ class Fusion:
         self.basket.units[unit.uid] = unit
         self._emit(t, "scan.pending", uid=unit.uid, code=text, name=match.product.name, price_cents=unit.price_cents)
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
-            if unit.by_weight and held.alert_id is not None:
-                continue  # produce pairs only with weight that just went in; else it waits for its own
+            if held.alert_id is not None:
+                # weight already reported as unscanned: is this the shopper rescanning it, or a new item
+                # scanned before it goes in? Wait and see (`resolve_delay_s`) before pairing them.
+                continue
             if unit.by_weight:
                 self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
             else:
@@ -308,10 +317,15 @@ class Fusion:
         pending = self._pending_each()
         self.matcher.pending_count = len(pending)
         fit = self.matcher.best_placement(pending, grams, noise, t)
-        if fit is not None and fit.verified:
+        produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
+        keyed_last = (
+            bool(produce)
+            and fit is not None
+            and max(u.scanned_t for u in produce) > max(u.scanned_t for u in fit.units)
+        )
+        if fit is not None and fit.verified and not keyed_last:  # (produce keyed since: its weight comes first)
             self._place(fit, t)
             return
-        produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
         if clean and produce and grams <= self.config.limits.max_item_g:
             self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
             return
@@ -459,6 +473,9 @@ class Fusion:
             if held.alert_id is None and held.decide_t <= t:
                 due.append((held.decide_t, held.hid, "held"))
         for unit in self.basket.in_state(UnitState.PENDING):
+            late = unit.scanned_t + cfg.resolve_delay_s
+            if not unit.old_weight_checked and unit.product is not None and late <= t:
+                due.append((late, unit.uid, "old-weight"))
             deadline = unit.scanned_t + cfg.place_timeout_s
             if deadline <= t and (unit.alert_id is None or unit.product is None):
                 due.append((deadline, unit.uid, "pending"))
@@ -467,14 +484,36 @@ class Fusion:
                 unit.state = UnitState.REMOVED
         for when, ident, what in sorted(due):
             if what == "held":
-                self._alert_held(self.basket.held[ident], when)
-            else:
-                self._pending_overdue(self.basket.units[ident], when)
+                if ident in self.basket.held:
+                    self._alert_held(self.basket.held[ident], when)
+            elif self.basket.units[ident].state is UnitState.PENDING:
+                if what == "old-weight":
+                    self._pair_with_old_weight(self.basket.units[ident], when)
+                else:
+                    self._pending_overdue(self.basket.units[ident], when)
+
+    def _pair_with_old_weight(self, unit: Unit, t: float) -> bool:
+        """A scan nothing followed: it may be the shopper scanning an item that went in unscanned."""
+        unit.old_weight_checked = True
+        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
+            if held.alert_id is None:
+                continue
+            if unit.by_weight:
+                return False  # produce keyed after the fact is weighed by what goes in next
+            fit = self.matcher.best_placement(self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit)
+            if fit is not None and fit.verified:  # an unknown weight proves nothing about old weight
+                self._place(fit, t)
+                self._settle_held(held, t, "scanned after it went in")
+                return True
+        return False
 
     def _flush(self, t: float) -> None:
         for held in list(self.basket.held.values()):
             if held.alert_id is None:
                 self._alert_held(held, t)
+        for unit in sorted(self.basket.in_state(UnitState.PENDING), key=lambda u: u.scanned_t):
+            if unit.product is not None and unit.state is UnitState.PENDING and not unit.old_weight_checked:
+                self._pair_with_old_weight(unit, t)
         for unit in self.basket.in_state(UnitState.PENDING):
             if unit.alert_id is None or unit.product is None:
                 self._pending_overdue(unit, t)
