@@ -14,7 +14,7 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    from firmware.tech.provision import DEFAULT_CONFIG, DEFAULT_SECRETS
+    from firmware.tech.paths import DEFAULT_CONFIG, DEFAULT_SECRETS
 
     parser = subparsers.add_parser("diag", help="write a support bundle (config without secrets, journal, logs)")
     parser.add_argument("--out", help="bundle path (default ./smartcart-diag-<cart>-<time>.tar.gz)")

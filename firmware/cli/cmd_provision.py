@@ -10,7 +10,7 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    from firmware.tech.provision import DEFAULT_CONFIG, DEFAULT_SECRETS
+    from firmware.tech.paths import DEFAULT_CONFIG, DEFAULT_SECRETS
 
     parser = subparsers.add_parser("provision", help="set the cart's id, store URL and credential")
     parser.add_argument("--cart-id", required=True, help="the cart's id, as the store knows it")

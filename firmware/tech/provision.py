@@ -25,9 +25,8 @@ from firmware.sync.credentials import (
     save_credential,
 )
 from firmware.tech import tomlout
+from firmware.tech.paths import DEFAULT_CONFIG, DEFAULT_SECRETS  # noqa: F401 (re-exported)
 
-DEFAULT_CONFIG = Path("/etc/smartcart/cartd.toml")
-DEFAULT_SECRETS = Path("/etc/smartcart/credential.json")
 SECRET_MODE = 0o600
 
 
