@@ -4,7 +4,7 @@ Prints one line per fact on stdout, with `time.monotonic()` (system-wide on Linu
 can subtract its own readings):
 
     frame first t=<monotonic> since_process_start_s=<s>
-    frame total text=<shown total> t=<monotonic>
+    frame total text=<shown total> set=<monotonic when the label changed> t=<monotonic of the frame>
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class FrameLog:
         self.app = app
         self._first = True
         self._shown_total = ""
-        self._pending_total: str | None = None
+        self._pending_total: tuple[str, float] | None = None
 
     def attach(self) -> None:
         from kivy.core.window import Window
@@ -35,7 +35,7 @@ class FrameLog:
 
     def _on_total(self, _label: object, text: str) -> None:
         if text != self._shown_total:
-            self._pending_total = text
+            self._pending_total = (text, time.monotonic())
 
     def _on_flip(self, *_args: object) -> None:
         now = time.monotonic()
@@ -44,8 +44,8 @@ class FrameLog:
             age_s = process_age_s()
             _say(f"frame first t={now:.6f} since_process_start_s={-1.0 if age_s is None else age_s:.3f}")
         if self._pending_total is not None:
-            self._shown_total, self._pending_total = self._pending_total, None
-            _say(f"frame total text={self._shown_total} t={now:.6f}")
+            (self._shown_total, set_at), self._pending_total = self._pending_total, None
+            _say(f"frame total text={self._shown_total} set={set_at:.6f} t={now:.6f}")
 
 
 def _say(line: str) -> None:

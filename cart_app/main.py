@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     exit_after_s = args.exit_after if args.exit_after is not None else (3.0 if args.screenshot else None)
 
     os.environ["KIVY_NO_ARGS"] = "1"  # our arguments are not Kivy's
+    os.environ.setdefault("KIVY_IMAGE", "sdl2")  # PNG/JPEG through SDL2_image: no PIL, numpy or ffpyplayer loaded
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")  # no probing for xclip/xsel
     if not args.verbose:
         os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     if args.screenshot is not None:

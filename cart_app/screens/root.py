@@ -45,7 +45,7 @@ class ConnectingCover(Label):
     """Covers the screens while there is no link to cartd, and swallows touches meanwhile."""
 
     def on_touch_down(self, touch: Any) -> bool:
-        return self.opacity > 0 and self.collide_point(*touch.pos)
+        return self.opacity > 0 and self.width > 0 and self.collide_point(*touch.pos)
 
 
 class CartRoot(FloatLayout):

@@ -26,6 +26,8 @@ KIVY_ENV = {
     "KIVY_NO_CONSOLELOG": "1",
     "KIVY_NO_FILELOG": "1",
     "KIVY_LOG_MODE": "PYTHON",  # leave the root logger to pytest
+    "KIVY_IMAGE": "sdl2",  # as cart-app sets it
+    "KIVY_CLIPBOARD": "sdl2",
 }
 for _name, _value in KIVY_ENV.items():
     os.environ.setdefault(_name, _value)
