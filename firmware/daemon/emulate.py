@@ -130,11 +130,22 @@ class EmulatedShopper(threading.Thread):
             self.call("end")
 
 
+HOLD_AFTER_END_S = 10.0  # the scale runs a little ahead of the shopper: never loop before the session ends
+
+
+def hold_last_counts(counts: list[int], sps: float, seconds: float) -> list[int]:
+    """The trace's counts, then its last reading held for `seconds`: the MCU emulator loops its
+    counts, and the scale starts streaming before the shopper starts the session, so without the
+    hold the basket would seem to empty itself just before the session's end (added for the HIL rig)."""
+    return counts + [counts[-1]] * int(seconds * sps) if counts else counts
+
+
 class ScaleRig:
     """The MCU emulator on a pty, restarted at every loop so its samples line up with the shopper."""
 
     def __init__(self, trace_path: Path, link: Path) -> None:
-        self.counts, self.sps = counts_from_trace(trace_path)
+        counts, self.sps = counts_from_trace(trace_path)
+        self.counts = hold_last_counts(counts, self.sps, HOLD_AFTER_END_S)
         self.link = link
         self.emulator: Emulator | None = None
         self._thread: threading.Thread | None = None
