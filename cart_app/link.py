@@ -20,6 +20,8 @@ from cart_app.state import CartState
 
 log = logging.getLogger(__name__)
 
+NOTICE_S = 6.0  # how long a refusal stays in the status bar
+
 ERROR_WORDS = {
     "wrong_state": "Not possible right now",
     "bad_request": "Not accepted",
@@ -38,6 +40,7 @@ class CartLink:
         self._inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._drain_scheduled = False
         self._flag_lock = threading.Lock()
+        self._forget_notice = Clock.create_trigger(self._clear_notice, NOTICE_S)
 
     def start(self) -> None:
         self.client.start()
@@ -53,14 +56,22 @@ class CartLink:
                 self.cart.notice = ""
             else:
                 words = ERROR_WORDS.get(str(reply.get("code")), "Refused")
-                self.cart.notice = f"{words}: {reply.get('error', '')}".rstrip(": ")
+                self._say(f"{words}: {reply.get('error', '')}".rstrip(": "))
             if on_reply is not None:
                 on_reply(reply)
 
         if self.client.request(op, answered, **args) is None:
-            self.cart.notice = "Not connected to the cart yet"
+            self._say("Not connected to the cart yet")
             return False
         return True
+
+    def _say(self, notice: str) -> None:
+        self.cart.notice = notice
+        self._forget_notice.cancel()
+        self._forget_notice()
+
+    def _clear_notice(self, _dt: float = 0.0) -> None:
+        self.cart.notice = ""
 
     # -- reader thread side ---------------------------------------------------------------------
 
