@@ -32,6 +32,7 @@ from firmware.core.report import build_report
 from firmware.core.review import Review, ReviewConfig, decide
 from firmware.core.verifier import Verifier
 from firmware.core.weighing import Weighing, WeighingConfig
+from firmware.core.weightbook import WeightBook
 from firmware.journal import Journal, JournalError
 
 FrameReader = Callable[[FrameCaptured], list[Event]]
@@ -62,12 +63,14 @@ class CartPipeline:
         frame_reader: FrameReader | None = None,
         catalog_sha256: str | None = None,
         resume: bool = False,
+        book: WeightBook | None = None,
     ) -> None:
         self.catalog = catalog
         self.session_id = session_id
         self.journal = journal or Journal(None)
         self.weighing = Weighing(weighing)
-        self.fusion = Fusion(catalog, verifier, fusion)
+        self.fusion = Fusion(catalog, verifier, fusion, book)
+        self.book = book
         self.review_config = review
         self.frame_reader = frame_reader
         self.stats = PipelineStats()
@@ -148,6 +151,8 @@ class CartPipeline:
         """Final report; with `outbox`, the message for the store is queued in the same transaction."""
         report = self.report(stats)
         self.journal.close_session(self.session_id, report, outbox(report) if outbox else None)
+        if self.book is not None:  # what a settled session weighed teaches the next ones
+            self.book.learn_session(self.fusion.basket, settled=not report["review"]["required"])
         return report
 
     # -- internals -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from firmware.core.catalog import Catalog, CatalogError, load_catalog
 from firmware.core.trace import Trace, TraceError, read_trace
 from firmware.core.verifier import Verifier
+from firmware.core.weightbook import WeightBook
 from firmware.pipeline import CartPipeline, FrameReader
 
 FrameReaderFactory = Callable[[Catalog], FrameReader]
@@ -44,11 +45,13 @@ def replay_trace(
     catalog: Catalog,
     verifier: Verifier | None = None,
     frame_reader: FrameReader | None = None,
+    book: WeightBook | None = None,
 ) -> dict[str, Any]:
+    """One session through a fresh pipeline; with `book`, it learns from and teaches earlier/later ones."""
     session_id = trace.header.session_id or trace.name
     started = time.perf_counter()
     pipeline = CartPipeline(
-        catalog, session_id, cart_id=trace.header.cart_id, verifier=verifier, frame_reader=frame_reader
+        catalog, session_id, cart_id=trace.header.cart_id, verifier=verifier, frame_reader=frame_reader, book=book
     )
     pipeline.feed_all(trace.events)
     wall = time.perf_counter() - started

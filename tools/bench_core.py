@@ -23,6 +23,7 @@ from typing import Any
 
 from firmware.core.catalog import Catalog, load_catalog
 from firmware.core.trace import parse_trace_lines
+from firmware.core.weightbook import WeightBook
 from firmware.replay import replay_trace
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
 from tools.scoring import Score, score
@@ -33,7 +34,7 @@ from tools.sessiongen.session import generate_session, write_session
 _worker: dict[str, Any] = {}
 
 
-def _init(seed: int, verifier: str, save: str | None) -> None:
+def _init(seed: int, verifier: str, save: str | None, learn: bool) -> None:
     store = store_for_seed(seed)
     folder = Path(tempfile.mkdtemp(prefix="bench-core-"))
     write_catalog(store, folder / "catalog.csv")
@@ -43,7 +44,15 @@ def _init(seed: int, verifier: str, save: str | None) -> None:
         verifier=make_verifier(verifier),
         seed=seed,
         save=Path(save) if save else None,
+        learn=learn,
+        book=None,
     )
+
+
+def _run_cart(jobs: list[tuple[int, str]]) -> list[tuple[Score, float, float, str]]:
+    """One cart's sessions in order; with learning on, the cart's weight book carries across them."""
+    _worker["book"] = WeightBook() if _worker["learn"] else None
+    return [_run_one(job) for job in jobs]
 
 
 def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
@@ -55,7 +64,7 @@ def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
     trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
     catalog_: Catalog = catalog
     started = time.perf_counter()
-    report = replay_trace(trace, catalog_, _worker["verifier"])
+    report = replay_trace(trace, catalog_, _worker["verifier"], book=_worker["book"])
     wall = time.perf_counter() - started
     result = score(report, session.truth)
     save: Path | None = _worker["save"]
@@ -77,16 +86,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verifier", choices=VERIFIER_NAMES, default=VERIFIER_NAMES[0])
     parser.add_argument("--workers", type=int, default=max(1, multiprocessing.cpu_count()))
     parser.add_argument("--save-failures", help="write failing sessions (trace, truth, report) here")
+    parser.add_argument(
+        "--carts",
+        type=int,
+        default=10,
+        help="the sessions are shared between this many carts, each learning as it goes",
+    )
+    parser.add_argument("--no-learning", action="store_true", help="every session on a cart that never learns")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
     kinds = session_kinds(args.sessions, args.incident_rate, args.seed)
+    jobs = list(enumerate(kinds))
+    carts = max(1, args.carts)
+    per_cart = [jobs[i * len(jobs) // carts : (i + 1) * len(jobs) // carts] for i in range(carts)]
     started = time.perf_counter()
-    with multiprocessing.Pool(args.workers, _init, (args.seed, args.verifier, args.save_failures)) as pool:
-        results = pool.map(_run_one, list(enumerate(kinds)), chunksize=4)
+    init = (args.seed, args.verifier, args.save_failures, not args.no_learning)
+    with multiprocessing.Pool(args.workers, _init, init) as pool:
+        results = [r for cart in pool.map(_run_cart, per_cart, chunksize=1) for r in cart]
     elapsed = time.perf_counter() - started
     figures = summarise(results)
-    figures.update(seed=args.seed, verifier=args.verifier, bench_wall_s=round(elapsed, 1))
+    figures.update(
+        seed=args.seed,
+        verifier=args.verifier,
+        bench_wall_s=round(elapsed, 1),
+        learning="off" if args.no_learning else f"{carts} carts",
+    )
     print_figures(figures, results)
     if args.json:
         print(json.dumps(figures, indent=1))
@@ -122,7 +147,8 @@ def summarise(results: list[tuple[Score, float, float, str]]) -> dict[str, Any]:
 
 def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, str]]) -> None:
     print(
-        f"cart-core benchmark: {f['sessions']} sessions (seed {f['seed']}, verifier {f['verifier']}), "
+        f"cart-core benchmark: {f['sessions']} sessions (seed {f['seed']}, verifier {f['verifier']}, "
+        f"weight learning: {f['learning']}), "
         f"{f['honest']} honest, {f['incidents']} with one incident; {f['bench_wall_s']} s"
     )
     print(f"  honest sessions needing review   {f['honest_reviews_per_1000']:8.1f} per 1,000   (goal <= 10)")

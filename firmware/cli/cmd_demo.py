@@ -18,9 +18,7 @@ DEMO_TRACE = Path(__file__).resolve().parent.parent / "demo" / "session"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="play the demo shopping session on an emulated cart")
-    parser.add_argument(
-        "--trace", type=Path, default=DEMO_TRACE, help="another cart-trace v1 session to play"
-    )
+    parser.add_argument("--trace", type=Path, default=DEMO_TRACE, help="another cart-trace v1 session to play")
     parser.add_argument("--speed", type=float, default=20.0, help="times real time (0: as fast as possible)")
     parser.add_argument("--currency", default="EUR")
     parser.set_defaults(func=run)
@@ -50,14 +48,10 @@ def run(args: argparse.Namespace) -> int:
             word = "ALERT" if effect.kind == "alert.raised" else "resolved"
             print(f"{effect.t:7.1f} s  ! {word} {data['alert']}: {data.get('detail') or data.get('why')}")
         elif effect.kind == "scan.pending":
-            print(
-                f"{effect.t:7.1f} s  ~ scanned {data['name']} ({format_cents(data['price_cents'], currency)})"
-            )
+            print(f"{effect.t:7.1f} s  ~ scanned {data['name']} ({format_cents(data['price_cents'], currency)})")
 
     pipeline.listeners.append(show)
-    print(
-        f"demo cart {trace.header.cart_id or '-'}: session {pipeline.session_id}, catalog {len(catalog)} products"
-    )
+    print(f"demo cart {trace.header.cart_id or '-'}: session {pipeline.session_id}, catalog {len(catalog)} products")
     started = time.monotonic()
     for event in trace.events:
         if args.speed > 0:
@@ -74,8 +68,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {item['name'][:38]:<38} {weight:>8} {format_cents(item['amount_cents'], currency):>10}")
     print(f"  {'total':<38} {'':>8} {format_cents(report['total_cents'], currency):>10}")
     review = report["review"]
-    print(
-        "review: "
-        + (", ".join(review["reasons"]) if review["required"] else "not needed, settled by the cart")
-    )
+    print("review: " + (", ".join(review["reasons"]) if review["required"] else "not needed, settled by the cart"))
     return 0

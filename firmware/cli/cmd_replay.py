@@ -49,11 +49,7 @@ def run(args: argparse.Namespace) -> int:
         elif not args.quiet:
             print(text)
         if args.out and not args.quiet:
-            review = (
-                "review: " + ",".join(report["review"]["reasons"])
-                if report["review"]["required"]
-                else "settled"
-            )
+            review = "review: " + ",".join(report["review"]["reasons"]) if report["review"]["required"] else "settled"
             print(
                 f"{result.name}: {len(report['items'])} lines, total {report['total_cents']} cents, "
                 f"{len(report['alerts'])} alerts, {review}"

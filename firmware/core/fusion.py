@@ -42,6 +42,7 @@ from firmware.core.events import (
 from firmware.core.grouping import GroupFit
 from firmware.core.matching import Matcher, MatchLimits
 from firmware.core.verifier import RuleVerifier, Verifier
+from firmware.core.weightbook import WeightBook
 
 
 class Phase(StrEnum):
@@ -82,10 +83,16 @@ class Announcement:
 
 
 class Fusion:
-    def __init__(self, catalog: Catalog, verifier: Verifier | None = None, config: FusionConfig | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        verifier: Verifier | None = None,
+        config: FusionConfig | None = None,
+        book: WeightBook | None = None,
+    ) -> None:
         self.catalog = catalog
         self.config = config or FusionConfig()
-        self.matcher = Matcher(verifier or RuleVerifier(), self.config.limits)
+        self.matcher = Matcher(verifier or RuleVerifier(), self.config.limits, book=book)
         self.basket = Basket()
         self.phase = Phase.SHOPPING
         self.now = 0.0

@@ -16,6 +16,7 @@ from firmware.core.basket import Unit
 from firmware.core.grouping import GroupFit, sub_multisets
 from firmware.core.gtin import is_plu
 from firmware.core.verifier import FitQuery, Verifier
+from firmware.core.weightbook import WeightBook
 
 UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a group)
 PRODUCE_SCATTER = 0.15  # ... of a piece of produce
@@ -44,17 +45,23 @@ class Matcher:
     verifier: Verifier
     limits: MatchLimits = field(default_factory=MatchLimits)
     learned: dict[str, list[float]] = field(default_factory=dict)
+    book: WeightBook | None = None  # weights learned in earlier sessions
     level_g: float = 0.0  # the basket's load and how the change settled: context for the verifier
     settle_s: float = 0.0
     pending_count: int = 0
 
     def expected(self, unit: Unit) -> tuple[float, float | None, bool] | None:
-        """(grams, known spread, learned?) one unit should weigh, or None when nothing is known."""
+        """(grams, known spread, learned?) one unit should weigh, or None when nothing is known:
+        this session's own placements first, then what the cart learned before, then the catalog."""
         if unit.product is None or unit.by_weight:
             return None
         seen = self.learned.get(unit.key)
         if seen:
             return sum(seen) / len(seen), None, True
+        if self.book is not None:
+            known = self.book.estimate(unit.key)
+            if known is not None:
+                return known[0], known[1], True
         if unit.product.weight_g is None:
             return None
         return unit.product.weight_g, unit.product.weight_sd_g, False

@@ -2,7 +2,8 @@
 
 The copy is a cart-trace v1 catalog CSV (what `firmware.core.catalog.load_catalog` reads) plus a
 small JSON state file with the version it holds. Both are replaced atomically, so a power cut
-leaves the old copy or the new one, never half of one.
+leaves the old copy or the new one, never half of one. A store that has no catalog yet (version
+0) leaves the cart's copy alone: an empty answer must not empty the cart.
 """
 
 from __future__ import annotations
@@ -24,23 +25,41 @@ class CatalogSyncError(RuntimeError):
     pass
 
 
-def sync_catalog(client: StoreClient, csv_path: str | Path) -> int:
-    """Bring `csv_path` (and `csv_path`.state.json) up to the store's version; returns that version."""
+def state_path_for(csv_path: str | Path) -> Path:
     csv_path = Path(csv_path)
-    state_path = csv_path.with_name(csv_path.name + ".state.json")
+    return csv_path.with_name(csv_path.name + ".state.json")
+
+
+def held_version(csv_path: str | Path) -> int:
+    """The store's catalog version the cart's copy at `csv_path` holds (0: none, or unreadable)."""
+    return int(_load_state(state_path_for(csv_path))["version"])
+
+
+def sync_catalog(client: StoreClient, csv_path: str | Path) -> int:
+    """Bring `csv_path` (and `csv_path`.state.json) up to the store's version; returns that version.
+
+    Returns 0 without touching the copy when the store has no catalog yet.
+    """
+    csv_path = Path(csv_path)
+    state_path = state_path_for(csv_path)
     state = _load_state(state_path)
     reply = client.catalog_since(int(state["version"]))
     if reply.status != 200:
         raise CatalogSyncError(f"the store answered {reply.status}: {reply.body.get('detail', '')}")
     delta = reply.body
+    missing = [key for key in ("version", "items", "removed", "full") if key not in delta]
+    if missing:
+        raise CatalogSyncError(f"the store's catalog answer lacks {', '.join(missing)}")
+    if int(delta["version"]) == 0:
+        return 0
     rows: dict[str, dict[str, Any]] = {} if delta["full"] else dict(state["rows"])
     for code in delta["removed"]:
         rows.pop(code, None)
     for item in delta["items"]:
         rows[item["code"]] = item
     if delta["version"] != state["version"] or delta["full"]:
-        _write_atomic(csv_path, _csv(rows))
-        _write_atomic(state_path, json.dumps({"version": delta["version"], "rows": rows}, sort_keys=True))
+        write_atomic(csv_path, _csv(rows))
+        write_atomic(state_path, json.dumps({"version": delta["version"], "rows": rows}, sort_keys=True))
     return int(delta["version"])
 
 
@@ -66,7 +85,7 @@ def _csv(rows: dict[str, dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:

@@ -1,8 +1,9 @@
 """The `session.closed/1` message the cart queues for the store when a session ends.
 
-`outbox_maker(...)` is what `CartPipeline.close(stats, outbox=...)` takes: it turns the final
-report into an outbox row (`message_id`, `topic`, `payload`) that the journal writes in the same
-transaction that ends the session. Ids are minted here, on the cart: the message id is a fresh
+`outbox_maker(...)` is what `CartPipeline.close(stats, outbox=...)` takes (`report_outbox(...)`
+the same for every session of a daemon): it turns the final report into an outbox row
+(`message_id`, `topic`, `payload`) that the journal writes in the same transaction that ends the
+session. Ids are minted here, on the cart: the message id is a fresh
 UUID4, the idempotency key is (cart id, session id, sequence). The payload carries the report,
 the weighings the cart attributed (for weight learning once staff confirm them) and the evidence
 staff need: each alert with the load-cell trace around it, and camera frames when there are any.
@@ -33,6 +34,18 @@ def outbox_maker(
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def make(report: dict[str, Any]) -> dict[str, Any]:
         return session_message(journal, cart_id, session_id, report, sequence=sequence, frames=frames)
+
+    return make
+
+
+def report_outbox(
+    journal: Journal, cart_id: str, *, sequence: int = 1, frames: FrameSource | None = None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """For a long-lived owner of many sessions (the daemon's `CartService(outbox=...)`): the
+    session id comes from each final report. `cart_id` must be the credential's cart id."""
+
+    def make(report: dict[str, Any]) -> dict[str, Any]:
+        return session_message(journal, cart_id, str(report["session_id"]), report, sequence=sequence, frames=frames)
 
     return make
 
