@@ -137,3 +137,37 @@ def test_catalog_sync_full_then_incremental(sqlite_url: str, tmp_path: Path) -> 
         codes = {p.code for p in catalog.products.values()}
         assert "4012" in codes and "4011" not in codes
         assert sync_catalog(r.carts["cart-a"], path) == 2
+
+
+def test_a_store_without_a_catalog_leaves_the_carts_copy_alone(tmp_path: Path) -> None:
+    from firmware.sync.catalog_sync import held_version
+    from firmware.sync.client import Reply
+
+    class EmptyStore:
+        def catalog_since(self, version: int) -> Reply:
+            return Reply(200, {"version": 0, "since": version, "items": [], "removed": [], "full": True})
+
+    path = tmp_path / "catalog.csv"
+    path.write_text("code,name,price_cents\n96385074,Chewing gum,99\n")
+    assert sync_catalog(EmptyStore(), path) == 0  # type: ignore[arg-type]
+    assert len(load_catalog(path).products) == 1 and held_version(path) == 0
+
+
+def test_report_outbox_takes_the_session_from_each_report() -> None:
+    from firmware.core.catalog import parse_catalog
+    from firmware.pipeline import CartPipeline
+    from firmware.sync.outbox import report_outbox
+    from tools.store_harness import CATALOG_CSV, session_events
+
+    journal = Journal(None)
+    maker = report_outbox(journal, "cart-1")
+    for session_id in ("a", "b"):
+        pipeline = CartPipeline(parse_catalog(CATALOG_CSV), session_id, journal=journal, cart_id="cart-1")
+        pipeline.feed_all(session_events(random.Random(1)))
+        pipeline.close(outbox=maker)
+    rows = journal.outbox_due(1e12)
+    assert [(r.session_id, r.payload["session_id"], r.payload["cart_id"]) for r in rows] == [
+        ("a", "a", "cart-1"),
+        ("b", "b", "cart-1"),
+    ]
+    assert rows[0].message_id != rows[1].message_id
