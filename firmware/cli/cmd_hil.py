@@ -14,6 +14,7 @@ import argparse
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -37,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="serial target: prompts on the scenario's clock, or wait for Enter after each step",
     )
     run.add_argument("--jobs", type=int, default=1, help="scenarios played at once (not for serial)")
+    run.add_argument(
+        "--seeds", type=int, default=1, help="play each scenario on this many drawn carts (its seed, then seed+1, ...)"
+    )
     run.set_defaults(func=cmd_run)
 
     rec = sub.add_parser("record", help="record a real cart's scale (and camera) into a cart-trace v1 folder")
@@ -97,6 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = _load(args.scenarios)
     if not scenarios:
         return 2
+    if args.seeds > 1:
+        scenarios = [replace(s, seed=s.seed + k, name=f"{s.name}@{k}") for s in scenarios for k in range(args.seeds)]
     work = args.work or (args.report / "traces" if args.report else Path(tempfile.mkdtemp(prefix="hil-")))
     jobs = 1 if target.kind == "serial" else max(1, args.jobs)
 

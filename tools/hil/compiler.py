@@ -27,10 +27,11 @@ from tools.sessiongen.scale import HandRest, Lift, Place, Push, Shift, draw_scal
 
 DEFAULT_THEN_S = {
     "wait": 0.0, "push": 1.0, "bump": 2.0, "scan": 1.5, "plu": 2.0, "place": 2.5, "remove": 2.5,
-    "announce_removal": 1.5, "hand": 2.0, "shift": 1.5, "cable_pull": 2.0, "camera_fault": 1.0, "checkout": 3.0,
+    "announce_removal": 1.5, "hand": 2.0, "shift": 1.5, "cable_pull": 0.5, "camera_fault": 0.5, "checkout": 3.0,
 }  # fmt: skip
 CAMERA_FPS = 10.0
 SHOW_CODE_S = 1.2
+BLANK_AFTER_S = 1.0
 SYMBOLOGY_BY_LENGTH = {13: "ean13", 12: "upca", 8: "ean8"}
 PHYSICAL = ("push", "bump", "place", "remove", "hand", "shift", "cable_pull", "camera_fault", "wait")
 
@@ -268,18 +269,16 @@ class _Builder:
         return f"tip over {a['product']} inside the basket"
 
     def _cable_pull(self, a: dict[str, Any]) -> str:
-        self.gaps.append((self.t, self.t + a["seconds"]))
-        self.t += a["seconds"]
+        self.gaps.append((self.t, self.t + a["seconds"]))  # the story goes on while the cable is out
         return f"pull the scale cable for {a['seconds']:g} s, then plug it back in"
 
     def _camera_fault(self, a: dict[str, Any]) -> str:
-        t = self.t
-        while t < self.t + a["seconds"]:
+        t, back = self.t, self.t + a["seconds"]  # the story goes on while the camera is out
+        while t < back:
             self.frames.append((t, "broken.png"))
             t += 0.5
-        self.t += a["seconds"]
         for k in range(3):  # the camera is back: frames of the basket again
-            self.frames.append((self.t + k / CAMERA_FPS, "blank.png"))
+            self.frames.append((back + k / CAMERA_FPS, "blank.png"))
         return f"cover or unplug the camera for {a['seconds']:g} s"
 
     def _checkout(self, a: dict[str, Any]) -> str:
@@ -287,11 +286,14 @@ class _Builder:
         return "press 'pay' on the screen"
 
     def _show_code(self, text: str) -> None:
+        # The camera streams all the time; between showings it sees only the basket, so frames of
+        # the empty view are kept just around each showing (enough for the reader to see the item
+        # arrive and leave) and the identical ones in between are left out.
         n = int(SHOW_CODE_S * CAMERA_FPS)
-        for k in range(n):
-            self.frames.append((self.t + k / CAMERA_FPS, f"code-{text}-{k % 4}.png"))
-        for k in range(6):  # the item leaves the view
-            self.frames.append((self.t + (n + k) / CAMERA_FPS, "blank.png"))
+        for k in range(-3, n + int(BLANK_AFTER_S * CAMERA_FPS)):
+            t = self.t + k / CAMERA_FPS
+            if t >= 0:
+                self.frames.append((t, f"code-{text}-{k % 4}.png" if 0 <= k < n else "blank.png"))
 
 
 def _describe(units: list[_Unit]) -> str:
@@ -403,7 +405,7 @@ def _write_frames(folder: Path, builder: _Builder) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(folder / "blank.png"), blank_frame())
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n -- the camera sent garbage --")
+    (folder / "broken.png").write_bytes(b"-- the camera sent garbage, not an image --")
     wobble = [(0, 0), (7, -4), (-5, 6), (3, 3)]
     for name in {name for _, name in builder.frames if name.startswith("code-")}:
         text, k = name[len("code-") : -len(".png")].rsplit("-", 1)

@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from tools.hil.targets import ERROR, FAILED, PASSED, SKIPPED, RunResult
 
 STATUS_COLOUR = {PASSED: "#1a7f37", FAILED: "#cf222e", ERROR: "#9a6700", SKIPPED: "#57606a"}
@@ -72,7 +74,9 @@ def plot_result(result: RunResult, path: Path) -> bool:
     compiled = result.compiled
     fig, ax = plt.subplots(figsize=(11, 3.6), dpi=90)
     ax.plot(result.samples_t, result.samples_g, lw=0.6, color="#0969da", label="scale (g)")
-    top = float(max(result.samples_g.max(), 50.0))
+    lo, hi = np.percentile(result.samples_g, [0.5, 99.5])  # pushing shakes by kilograms: keep steps readable
+    top = float(max(hi, 50.0))
+    ax.set_ylim(min(float(lo), 0.0) - 0.05 * top, top * 1.3)
     marks = {
         "scan": ("#1a7f37", "scan"),
         "plu": ("#1a7f37", "PLU"),
@@ -88,7 +92,7 @@ def plot_result(result: RunResult, path: Path) -> bool:
         elif kind in ("push", "bump"):
             ax.axvspan(timing.t0, timing.t1, color="#afb8c1", alpha=0.25, lw=0)
         elif kind in ("cable_pull", "camera_fault"):
-            ax.axvspan(timing.t0, timing.t1, color="#cf222e", alpha=0.12, lw=0)
+            ax.axvspan(timing.t0, timing.t0 + timing.step.args["seconds"], color="#cf222e", alpha=0.12, lw=0)
     for alert in (result.report or {}).get("alerts", []):
         resolved = bool(alert.get("resolved"))
         ax.plot(

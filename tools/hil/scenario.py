@@ -28,8 +28,8 @@ Steps (each a one-key mapping, or a bare word for steps without arguments):
 | `announce_removal` | product | the shopper tells the screen which item comes out |
 | `hand` | `{force_g, seconds, release_s}` | a hand presses on the goods in the basket |
 | `shift` | product | an item in the basket slides or tips over |
-| `cable_pull` | seconds | the scale cable is out: no samples at all |
-| `camera_fault` | seconds | the camera gives unreadable frames (needs `camera: frames`) |
+| `cable_pull` | seconds | the scale cable is out from now on for that long (the story goes on) |
+| `camera_fault` | seconds | unreadable frames from now on for that long (needs `camera: frames`) |
 | `checkout` | nothing | the shopper asks to pay |
 
 Any step takes `then: seconds` (the pause after it; each kind has a natural default) and `note:`
