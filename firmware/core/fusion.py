@@ -66,6 +66,7 @@ class FusionConfig:
     return_window_s: float = 120.0  # a lifted item put back within this long returns silently
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
     shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
+    shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +272,7 @@ class Fusion:
         """Below this an unexplained change is the basket's contents shifting or creeping, not goods."""
         drift = self.config.limits.drift_g
         if settle_s == 0.0 or settle_s >= self.config.long_motion_s:  # crept while still, or after pushing
-            return max(drift, self.config.shift_rel * self.level_g)
+            return max(self.config.shift_min_g, self.config.shift_rel * self.level_g)
         return drift
 
     def _revise_recent_placement(self, t: float, delta: float, noise: float) -> bool:
@@ -298,7 +299,11 @@ class Fusion:
             ):
                 return False
         if all(u.verified for u in units):
+            for unit in units:  # judge against what was known before, not what this placement taught
+                self.matcher.unlearn(unit, unit.weight_g or 0.0)
             score = self.matcher.fit(units, revised, noise, t)
+            for unit in units:
+                self.matcher.learn(unit, unit.weight_g or 0.0)
             needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
             if score is None or score < needed:
                 return False

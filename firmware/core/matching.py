@@ -73,6 +73,11 @@ class Matcher:
     def verifier_scatter(self, produce: bool) -> float:
         return PRODUCE_SCATTER if produce else UNIT_SCATTER
 
+    def unlearn(self, unit: Unit, grams: float) -> None:
+        seen = self.learned.get(unit.key)
+        if seen and grams in seen:
+            seen.remove(grams)
+
     def relearn(self, unit: Unit, old_g: float, new_g: float) -> None:
         seen = self.learned.get(unit.key)
         if seen and old_g in seen:
