@@ -103,6 +103,7 @@ class Fusion:
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []
         self._last_placement: tuple[float, list[Unit]] | None = None
+        self._last_revision: tuple[float, list[tuple[Unit, float]], float] | None = None
         self._out: list[Effect] = []
 
     @property
@@ -209,7 +210,7 @@ class Fusion:
         if lifted:
             max(lifted, key=lambda u: u.left_t or 0.0).state = UnitState.REMOVED
             return
-        if self._correct_recent_removal(t, key):
+        if self._correct_recent_removal(t, key) or self._undo_recent_revision(t, key):
             return
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.key == key]
         if pending:
@@ -219,6 +220,25 @@ class Fusion:
             self._resolve(unit.alert_id, t, "scan withdrawn by the shopper")
             return
         self.announced.append(Announcement(t, event.code, key))
+
+    def _undo_recent_revision(self, t: float, key: str) -> bool:
+        """The cart took a small loss of weight for a placement settling; the shopper now says an item
+        went out: if that item's weight is what left, undo the revision and take it out instead."""
+        if self._last_revision is None:
+            return False
+        revised_t, before, delta = self._last_revision
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
+        if delta >= 0 or t - revised_t > self.config.announce_window_s or not named:
+            return False
+        fits = self.matcher.removal_fits(named, -delta, 1.0, t, max_units=1)
+        if not fits:
+            return False
+        self._last_revision = None
+        for unit, weight in before:
+            self.matcher.relearn(unit, unit.weight_g or 0.0, weight)
+            unit.weight_g = weight
+        self._take_out(fits[0].units, t, UnitState.REMOVED)
+        return True
 
     def _correct_recent_removal(self, t: float, key: str) -> bool:
         """The shopper names what they just took out, and the cart had guessed another item: believe
@@ -292,12 +312,7 @@ class Fusion:
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, (0.5 if at_once else 0.25) * total):
             return False
-        if delta < 0 and not at_once:  # something else taken out is a removal, not a correction
-            others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
-            if self.matcher.removal_fits(others, -delta, noise, t) or any(
-                self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)
-            ):
-                return False
+        score: float | None = None
         if all(u.verified for u in units):
             for unit in units:  # judge against what was known before, not what this placement taught
                 self.matcher.unlearn(unit, unit.weight_g or 0.0)
@@ -307,6 +322,14 @@ class Fusion:
             needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
             if score is None or score < needed:
                 return False
+        confident = at_once and (score is None or score >= self.config.limits.accept_p)
+        if delta < 0 and not confident:  # something else taken out is a removal, not a correction
+            others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
+            if self.matcher.removal_fits(others, -delta, noise, t) or any(
+                self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)
+            ):
+                return False
+        self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
         for unit in units:
             old = unit.weight_g or 0.0
             unit.weight_g = old * revised / total
