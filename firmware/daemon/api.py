@@ -50,8 +50,7 @@ class ApiServer:
         socket_path.chmod(0o660)
         if listen:
             host, _, port = listen.rpartition(":")
-            self.servers.append(await asyncio.start_server(self._serve, host or "127.0.0.1", int(port),
-                                                           limit=MAX_LINE))
+            self.servers.append(await asyncio.start_server(self._serve, host or "127.0.0.1", int(port), limit=MAX_LINE))
         self._pusher = asyncio.create_task(self._push_snapshots())
 
     async def close(self) -> None:
@@ -92,8 +91,12 @@ class ApiServer:
         except (json.JSONDecodeError, UnicodeDecodeError):
             return {"id": None, "ok": False, "error": "not a JSON object", "code": "bad_request"}
         if not isinstance(request, dict) or not isinstance(request.get("op"), str):
-            return {"id": None, "ok": False, "error": "a request is an object with a string 'op'",
-                    "code": "bad_request"}
+            return {
+                "id": None,
+                "ok": False,
+                "error": "a request is an object with a string 'op'",
+                "code": "bad_request",
+            }
         rid, op = request.get("id"), request["op"]
         args = {k: v for k, v in request.items() if k not in ("id", "op")}
         try:
@@ -109,8 +112,12 @@ class ApiServer:
         if op == "hello":
             if args.get("api", API_VERSION) != API_VERSION:
                 raise IntentError("bad_request", f"this cartd speaks API {API_VERSION}, not {args.get('api')}")
-            return {"api": API_VERSION, "cart_id": self.service.cart_id, "currency": self.service.currency,
-                    "daemon_version": self.daemon_version}
+            return {
+                "api": API_VERSION,
+                "cart_id": self.service.cart_id,
+                "currency": self.service.currency,
+                "daemon_version": self.daemon_version,
+            }
         if op == "snapshot":
             return self.service.snapshot()
         if op == "subscribe":

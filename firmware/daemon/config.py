@@ -11,6 +11,7 @@ in this file: `cartctl provision` writes them to their own file with safe permis
     [store]
     url = "https://store.example/api"      # optional: no sync without it
     catalog = "/var/lib/smartcart/catalog.csv"
+    credential = "/etc/smartcart/credential.json"
 
     [scale]
     port = "/dev/smartcart-scale"          # device path or pyserial URL
@@ -52,6 +53,7 @@ class CartSection:
 class StoreSection:
     url: str = ""
     catalog: str = ""
+    credential: str = ""  # the cart's credential file (`cartctl provision`); no sync without one
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,8 +211,11 @@ def run_emulated(args: argparse.Namespace) -> int:
         shopper.start()
         await runner
 
-    print(f"emulated cart {config.cart.id}: playing {trace_path} ({trace.end_t:.0f} s) on a loop; "
-          f"API on {daemon.socket_path}", flush=True)
+    print(
+        f"emulated cart {config.cart.id}: playing {trace_path} ({trace.end_t:.0f} s) on a loop; "
+        f"API on {daemon.socket_path}",
+        flush=True,
+    )
     try:
         asyncio.run(main())
     finally:

@@ -1,7 +1,7 @@
 """`cartd`: the daemon that owns the cart — scale link, camera, core, verifier, journal, local API.
 
-    cartd --config /etc/smartcart/cartd.toml
-    cartd --emulate [--trace T] [--state-dir D]   # emulated scale and camera, a demo session on a loop
+cartd --config /etc/smartcart/cartd.toml
+cartd --emulate [--trace T] [--state-dir D]   # emulated scale and camera, a demo session on a loop
 """
 
 from __future__ import annotations
@@ -9,20 +9,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from firmware.core.catalog import CatalogError, load_catalog
+from firmware.core.catalog import CatalogError, UnknownCode, load_catalog
 from firmware.core.events import Event
+from firmware.core.weightbook import WeightBook
 from firmware.daemon.api import ApiServer
-from firmware.daemon.config import CartConfig, CartSection, ConfigError, DaemonSection, load_config
-from firmware.daemon.service import CartService
+from firmware.daemon.config import CartConfig, ConfigError, DaemonSection, load_config
+from firmware.daemon.service import CartService, DeviceHealth
 from firmware.journal import Journal
+from firmware.sync.credentials import CredentialError
 from firmware.verifiers import make_verifier
+
+if TYPE_CHECKING:
+    from firmware.sync.runner import SyncRunner
 
 VERSION = "0.1.0"
 TICK_S = 0.25
@@ -71,10 +78,17 @@ class Daemon:
         for error in self.catalog.errors[:20]:
             log.warning("catalog %s: %s", catalog_path, error)
         self.journal = Journal(self.state_dir / "journal.db")
+        self.book = load_book(self.state_dir / BOOK_FILE)
         self.service = CartService(
-            self.catalog, self.journal, cart_id=config.cart.id, currency=config.cart.currency,
+            self.catalog,
+            self.journal,
+            cart_id=config.cart.id,
+            currency=config.cart.currency,
             verifier=make_verifier(config.verifier.name),
+            book=self.book,
         )
+        self.service.session_closed.append(lambda _report: save_book(self.book, self.state_dir / BOOK_FILE))
+        self.sync: SyncRunner | None = None
         self.api = ApiServer(self.service, VERSION)
         self.threads: list[DeviceThread] = []
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +97,64 @@ class Daemon:
     @property
     def socket_path(self) -> Path:
         return self.state_dir / "cartd.sock"
+
+    def attach_store(self, store_url: str, credential_path: Path) -> None:
+        """Deliver finished sessions to the store, take its catalog and staff-confirmed weighings."""
+        from firmware.sync.outbox import report_outbox
+        from firmware.sync.runner import SyncRunner
+
+        def on_status(status: dict[str, Any]) -> None:
+            health = DeviceHealth(
+                bool(status.get("ok")), str(status.get("detail", "")), {"pending": status.get("pending", 0)}
+            )
+            self._call_soon(self.service.set_device, "store", health)
+
+        def on_catalog(path: Path, version: int) -> None:
+            catalog = load_catalog(path)
+            log.info("store catalog version %s: %d products", version, len(catalog))
+            self._call_soon(self.service.replace_catalog, catalog)
+
+        def on_weighings(weighings: list[Any]) -> None:
+            # wait for it: the runner moves past these weighings only once they are learned
+            assert self.loop is not None
+            asyncio.run_coroutine_threadsafe(asyncio.to_thread(self._learn_confirmed, weighings), self.loop).result(30)
+
+        self.sync = SyncRunner(
+            store_url or None,
+            credential_path,
+            self.state_dir / "journal.db",
+            catalog_path=self.state_dir / "store-catalog.csv",
+            on_catalog=on_catalog,
+            on_weighings=on_weighings,
+            on_status=on_status,
+        )
+        if self.sync.cart_id != self.config.cart.id:  # every upload would be refused
+            raise ConfigError(
+                f"[cart] id {self.config.cart.id!r} is not the credential's cart {self.sync.cart_id!r}: "
+                "provision the cart again (`cartctl provision`)"
+            )
+        self.service.outbox = report_outbox(self.journal, self.sync.cart_id)
+        self.service.session_closed.append(lambda _report: self.sync.wake() if self.sync else None)
+
+    def _learn_confirmed(self, weighings: list[Any]) -> None:
+        """Staff-confirmed weighings (at least once: a weighing already applied is skipped by its id)."""
+        mark = self.state_dir / CONFIRMED_FILE
+        last_id = int(mark.read_text()) if mark.exists() else 0
+        for weighing in sorted(weighings, key=lambda w: w.id):
+            if weighing.id <= last_id:
+                continue
+            last_id = weighing.id
+            try:
+                key = self.catalog.lookup(weighing.code).product.key
+            except UnknownCode:
+                continue
+            self.book.observe(key, weighing.weight_g, confirmed=True)
+        save_book(self.book, self.state_dir / BOOK_FILE)
+        mark.write_text(str(last_id))
+
+    def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(fn, *args)
 
     def post(self, event: Event) -> None:
         assert self.loop is not None
@@ -102,11 +174,20 @@ class Daemon:
         await self.api.start(self.socket_path, listen)
         for thread in self.threads:
             thread.start()
-        log.info("cartd %s: cart %s, %d products, API on %s", VERSION, self.config.cart.id, len(self.catalog),
-                 self.socket_path)
+        log.info(
+            "cartd %s: cart %s, %d products, API on %s",
+            VERSION,
+            self.config.cart.id,
+            len(self.catalog),
+            self.socket_path,
+        )
         ticker = asyncio.create_task(self._tick())
+        if self.sync is not None:
+            self.sync.start()
         await self.stopped.wait()
         ticker.cancel()
+        if self.sync is not None:
+            await asyncio.to_thread(self.sync.stop)
         for thread in self.threads:
             thread.stopping.set()
         await self.api.close()
@@ -123,8 +204,9 @@ class Daemon:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     try:
         if args.emulate:
             from firmware.daemon.emulate import run_emulated
@@ -135,14 +217,28 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         config = load_config(args.config)
         if args.state_dir or args.listen:
-            config = CartConfig(config.cart, config.store, config.scale, config.camera, config.verifier,
-                                DaemonSection(str(args.state_dir or config.daemon.state_dir),
-                                              args.listen or config.daemon.listen))
+            config = CartConfig(
+                config.cart,
+                config.store,
+                config.scale,
+                config.camera,
+                config.verifier,
+                DaemonSection(str(args.state_dir or config.daemon.state_dir), args.listen or config.daemon.listen),
+            )
         if not config.store.catalog:
             print(f"cartd: {args.config}: [store] catalog is not set", file=sys.stderr)
             return 2
         daemon = Daemon(config, Path(config.store.catalog))
         attach_hardware(daemon)
+        credential = Path(config.store.credential) if config.store.credential else None
+        if credential is not None and credential.exists():
+            try:
+                daemon.attach_store(config.store.url, credential)
+            except CredentialError as exc:
+                print(f"cartd: {credential}: {exc}", file=sys.stderr)
+                return 2
+        else:
+            log.warning("no cart credential (run `cartctl provision`): sessions stay on the cart, unsynced")
         asyncio.run(daemon.run(config.daemon.listen))
         return 0
     except (ConfigError, CatalogError) as exc:
@@ -164,5 +260,21 @@ def attach_hardware(daemon: Daemon) -> None:
         log.warning("no [scale] port configured: running without a scale")
 
 
-def default_cart_config(state_dir: Path) -> CartConfig:
-    return CartConfig(cart=CartSection(id="demo-cart"), daemon=DaemonSection(state_dir=str(state_dir)))
+BOOK_FILE = "weights.json"
+CONFIRMED_FILE = "confirmed-weighings.last"  # id of the last staff-confirmed weighing learned
+
+
+def load_book(path: Path) -> WeightBook:
+    try:
+        return WeightBook.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return WeightBook()
+    except (ValueError, TypeError, OSError) as exc:  # a damaged book is relearned, never fatal
+        log.warning("%s unreadable (%s): starting a new weight book", path, exc)
+        return WeightBook()
+
+
+def save_book(book: WeightBook, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(book.to_dict()), encoding="utf-8")
+    tmp.replace(path)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from firmware.core.basket import AlertKind, UnitState
+from firmware.core.basket import AlertKind, Basket, UnitState
 from firmware.core.catalog import Catalog, UnknownCode
 from firmware.core.events import (
     CameraFaulted,
@@ -33,6 +33,7 @@ from firmware.core.events import (
 )
 from firmware.core.fusion import Effect, Phase
 from firmware.core.verifier import Verifier
+from firmware.core.weightbook import WeightBook
 from firmware.journal import Journal
 from firmware.pipeline import CartPipeline, OutboxMaker, recover
 
@@ -77,6 +78,7 @@ class CartService:
         clock: Callable[[], float] = time.monotonic,
         outbox: OutboxMaker | None = None,
         frame_reader: Callable[[FrameCaptured], list[Event]] | None = None,
+        book: WeightBook | None = None,
     ) -> None:
         self.catalog = catalog
         self.journal = journal
@@ -86,6 +88,9 @@ class CartService:
         self.clock = clock
         self.outbox = outbox
         self.frame_reader = frame_reader
+        self.book = book
+        self.session_closed: list[Callable[[dict[str, Any]], None]] = []  # after a session ended
+        self._next_catalog: Catalog | None = None
         self.pipeline: CartPipeline | None = None
         self.t0 = 0.0
         self.last_report: dict[str, Any] | None = None
@@ -114,6 +119,8 @@ class CartService:
         if self.pipeline is not None:
             raise IntentError("wrong_state", f"session {self.pipeline.session_id} is still open")
         session_id = f"{self.cart_id}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        if self._next_catalog is not None:  # a new catalog applies from the next session on
+            self.catalog, self._next_catalog = self._next_catalog, None
         self.t0 = self.clock()
         self.pipeline = self._new_pipeline(session_id)
         self.last_report = None
@@ -127,13 +134,28 @@ class CartService:
         self.last_report = report
         self.pipeline = None
         self._changed()
+        for listener in self.session_closed:
+            listener(report)
         return report
+
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """A newer catalog from the store: used from the next session on (prices lock at the scan)."""
+        if self.pipeline is None:
+            self.catalog = catalog
+        else:
+            self._next_catalog = catalog
 
     def _new_pipeline(self, session_id: str) -> CartPipeline:
         pipeline = CartPipeline(
-            self.catalog, session_id, journal=self.journal, cart_id=self.cart_id, verifier=self.verifier,
+            self.catalog,
+            session_id,
+            journal=self.journal,
+            cart_id=self.cart_id,
+            verifier=self.verifier,
             frame_reader=self.frame_reader,
+            book=self.book,
         )
+
         pipeline.listeners.append(self._on_effect)
         return pipeline
 
@@ -142,8 +164,14 @@ class CartService:
         if not open_sessions:
             return
         row = open_sessions[-1]
-        pipeline = recover(self.journal, row.session_id, self.catalog, verifier=self.verifier,
-                           frame_reader=self.frame_reader)
+        pipeline = recover(
+            self.journal,
+            row.session_id,
+            self.catalog,
+            verifier=self.verifier,
+            frame_reader=self.frame_reader,
+            book=self.book,
+        )
         pipeline.listeners.append(self._on_effect)
         inputs = self.journal.entries(row.session_id, "input")
         last_t = inputs[-1][0] if inputs else 0.0
@@ -162,12 +190,10 @@ class CartService:
         if isinstance(event, ScaleSampled):
             self.samples_seen += len(event.values_g)
         if isinstance(event, ScaleFaulted | ScaleRestored):
-            self.devices["scale"] = DeviceHealth(isinstance(event, ScaleRestored),
-                                                 getattr(event, "reason", ""))
+            self.devices["scale"] = DeviceHealth(isinstance(event, ScaleRestored), getattr(event, "reason", ""))
             self._changed()
         elif isinstance(event, CameraFaulted | CameraRestored):
-            self.devices["camera"] = DeviceHealth(isinstance(event, CameraRestored),
-                                                  getattr(event, "reason", ""))
+            self.devices["camera"] = DeviceHealth(isinstance(event, CameraRestored), getattr(event, "reason", ""))
             self._changed()
         if self.pipeline is None:
             if isinstance(event, ScaleSampled) and event.values_g:
@@ -230,8 +256,15 @@ class CartService:
         for product in products:
             name = product.name.lower()
             if all(w in name for w in words):
-                found.append({"code": product.code, "name": product.name, "price_cents": product.price_cents,
-                              "sold_by": str(product.sold_by), "image": None})
+                found.append(
+                    {
+                        "code": product.code,
+                        "name": product.name,
+                        "price_cents": product.price_cents,
+                        "sold_by": str(product.sold_by),
+                        "image": None,
+                    }
+                )
                 if len(found) >= limit:
                     break
         return found
@@ -258,8 +291,11 @@ class CartService:
             "total_cents": 0,
             "alerts": [],
             "review": {"required": False, "reasons": []},
-            "devices": {"scale": scale, "camera": self.devices["camera"].to_dict(),
-                        "store": self.devices["store"].to_dict()},
+            "devices": {
+                "scale": scale,
+                "camera": self.devices["camera"].to_dict(),
+                "store": self.devices["store"].to_dict(),
+            },
             "receipt": None,
         }
         if pipeline is not None:
@@ -268,14 +304,27 @@ class CartService:
                 {**line.to_report(), "unit_price_cents": line.unit_price_cents} for line in basket.bill_lines()
             ]
             snap["pending"] = [
-                {"uid": u.uid, "code": u.code, "name": u.product.name if u.product else u.code,
-                 "price_cents": u.price_cents, "by_weight": u.by_weight}
+                {
+                    "uid": u.uid,
+                    "code": u.code,
+                    "name": u.product.name if u.product else u.code,
+                    "price_cents": u.price_cents,
+                    "by_weight": u.by_weight,
+                }
                 for u in basket.in_state(UnitState.PENDING)
             ]
             snap["total_cents"] = basket.total_cents()
+            codes = _alert_codes(basket)
             snap["alerts"] = [
-                {"aid": a.aid, "kind": str(a.kind), "t": round(a.t, 1), "detail": a.detail, "resolved": False,
-                 "hint": HINTS.get(a.kind, "")}
+                {
+                    "aid": a.aid,
+                    "kind": str(a.kind),
+                    "t": round(a.t, 1),
+                    "detail": a.detail,
+                    "resolved": False,
+                    "hint": HINTS.get(a.kind, ""),
+                    "code": codes.get(a.aid),
+                }
                 for a in basket.open_alerts()
             ]
             snap["review"] = pipeline.review().to_report()
@@ -284,9 +333,13 @@ class CartService:
             snap["lines"] = report["items"]
             snap["total_cents"] = report["total_cents"]
             snap["review"] = report["review"]
-            snap["receipt"] = {"session_id": report["session_id"], "items": report["items"],
-                               "total_cents": report["total_cents"], "review": report["review"],
-                               "synced": self.devices["store"].extra.get("pending", 0) == 0}
+            snap["receipt"] = {
+                "session_id": report["session_id"],
+                "items": report["items"],
+                "total_cents": report["total_cents"],
+                "review": report["review"],
+                "synced": self.devices["store"].extra.get("pending", 0) == 0,
+            }
         return snap
 
     # -- internals ---------------------------------------------------------------------------------
@@ -298,6 +351,15 @@ class CartService:
 
     def _changed(self) -> None:
         self.seq += 1
+
+
+def _alert_codes(basket: Basket) -> dict[int, str]:
+    """The scanned code an alert is about, when it is about one (so a screen can offer to cancel it)."""
+    codes = {u.alert_id: u.code for u in basket.units.values() if u.alert_id is not None}
+    for held in basket.held.values():
+        if held.alert_id is not None and held.mismatch_uid in basket.units:
+            codes[held.alert_id] = basket.units[held.mismatch_uid].code
+    return codes
 
 
 def _text(args: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:
