@@ -1,0 +1,85 @@
+"""`cartctl watch --socket PATH`: the running cart's basket, live, in a terminal (an API client)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import socket
+import sys
+import time
+from pathlib import Path
+
+from firmware.core.money import format_cents
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("watch", help="show a running cartd's basket live in the terminal")
+    parser.add_argument("--socket", type=Path, required=True, help="cartd's API socket (<state dir>/cartd.sock)")
+    parser.add_argument("--seconds", type=float, default=0.0, help="stop after this long (0: until Ctrl-C)")
+    parser.add_argument("--connect-timeout", type=float, default=30.0)
+    parser.set_defaults(func=run)
+
+
+def _connect(path: Path, timeout_s: float) -> socket.socket:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(str(path))
+            return sock
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def render(snapshot: dict) -> str:
+    currency = snapshot.get("currency", "EUR")
+    out = [f"cart {snapshot['cart_id']}  {snapshot['state']}  session {snapshot.get('session_id') or '-'}"]
+    for line in snapshot["lines"]:
+        amount = format_cents(line["amount_cents"], currency)
+        qty = f"{line['weight_g']:.0f} g" if line.get("weight_g") else f"x{line['qty']}"
+        out.append(f"  {line['name'][:40]:<40} {qty:>8} {amount:>10}")
+    for unit in snapshot["pending"]:
+        out.append(f"  (scanned, not in yet) {unit['name'][:40]}")
+    for alert in snapshot["alerts"]:
+        out.append(f"  ! {alert['kind']}: {alert['detail']} -- {alert['hint']}")
+    out.append(f"  {'total':<40} {'':>8} {format_cents(snapshot['total_cents'], currency):>10}")
+    scale = snapshot["devices"]["scale"]
+    out.append(
+        f"  scale {'ok' if scale['ok'] else 'FAULT'} {scale.get('level_g', 0):.0f} g"
+        f"  camera {'ok' if snapshot['devices']['camera']['ok'] else 'FAULT'}"
+    )
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        sock = _connect(args.socket, args.connect_timeout)
+    except OSError as exc:
+        print(f"cartctl watch: cannot reach cartd at {args.socket}: {exc}", file=sys.stderr)
+        return 2
+    sock.sendall(b'{"id": 1, "op": "hello", "client": "cartctl-watch", "api": 1}\n{"id": 2, "op": "subscribe"}\n')
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    shown = ""
+    buffer = b""
+    while deadline is None or time.monotonic() < deadline:
+        ready, _, _ = select.select([sock], [], [], 0.5)
+        if not ready:
+            continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            print("cartd closed the connection", file=sys.stderr)
+            return 1
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            message = json.loads(line)
+            if message.get("event") != "snapshot":
+                continue
+            text = render(message["snapshot"])
+            if text != shown:
+                print(text + "\n", flush=True)
+                shown = text
+    return 0
