@@ -39,12 +39,12 @@ class ScenarioCatalog:
         self.items = items
         self._by: dict[str, Item] = {}
         for item in items:
-            for name in (item.alias, item.code, _key(item.code)):
+            for name in (item.alias, item.code, code_key(item.code)):
                 if name:
                     self._by.setdefault(name, item)
 
     def find(self, ref: str) -> Item | None:
-        return self._by.get(ref) or self._by.get(_key(ref))
+        return self._by.get(ref) or self._by.get(code_key(ref))
 
     def write_spec_csv(self, out: Path) -> None:
         """The catalog as the cart gets it: spec columns only."""
@@ -56,7 +56,8 @@ class ScenarioCatalog:
                 writer.writerow([row.get(col, "") for col in SPEC_COLUMNS])
 
 
-def _key(code: str) -> str:
+def code_key(code: str) -> str:
+    """The catalog key of a code (GTIN-14 or PLU): a UPC-A and its EAN-13 meet."""
     try:
         return catalog_key(code)
     except CodeError:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from firmware.core.gtin import CodeError, catalog_key, is_plu
-from tools.hil.catalog import Item, ScenarioCatalog, ScenarioCatalogError, load_scenario_catalog
+from firmware.core.gtin import is_plu
+from tools.hil.catalog import Item, ScenarioCatalog, ScenarioCatalogError, code_key, load_scenario_catalog
 from tools.hil.scenario import Scenario, ScenarioError, Step
+from tools.hil.trace_out import merge_blocks, write_frames
 from tools.sessiongen.scale import HandRest, Lift, Place, Push, Shift, draw_scale_params, measure_counts, render_grams
 
 DEFAULT_THEN_S = {
@@ -33,7 +33,7 @@ CAMERA_FPS = 10.0
 SHOW_CODE_S = 1.2
 BLANK_AFTER_S = 1.0
 SYMBOLOGY_BY_LENGTH = {13: "ean13", 12: "upca", 8: "ean8"}
-PHYSICAL = ("push", "bump", "place", "remove", "hand", "shift", "cable_pull", "camera_fault", "wait")
+PHYSICAL = ("push", "bump", "place", "remove", "hand", "shift", "cable_pull", "camera_fault")
 
 
 @dataclass(slots=True)
@@ -290,6 +290,8 @@ class _Builder:
         # the empty view are kept just around each showing (enough for the reader to see the item
         # arrive and leave) and the identical ones in between are left out.
         n = int(SHOW_CODE_S * CAMERA_FPS)
+        first = self.t - 3 / CAMERA_FPS  # a showing soon after the last one cuts its empty frames short
+        self.frames = [(t, name) for t, name in self.frames if t < first or name != "blank.png"]
         for k in range(-3, n + int(BLANK_AFTER_S * CAMERA_FPS)):
             t = self.t + k / CAMERA_FPS
             if t >= 0:
@@ -302,6 +304,17 @@ def _describe(units: list[_Unit]) -> str:
         name = u.item.name if u.item else f"the unlisted item {u.code}"
         counts[name] = counts.get(name, 0) + 1
     return " and ".join(f"{n} x {name}" if n > 1 else name for name, n in counts.items())
+
+
+def scan_times(scenario: Scenario) -> list[tuple[float, str]]:
+    """(t, text) of every scan in the story, from its timeline alone (nothing rendered or written)."""
+    try:
+        catalog = load_scenario_catalog(scenario.catalog_path)
+    except ScenarioCatalogError as exc:
+        raise ScenarioError(scenario.path, str(exc)) from None
+    builder = _Builder(scenario, catalog)
+    builder.run()
+    return [(t, text) for timing in builder.timings for t, text, _ in timing.scans]
 
 
 def compile_scenario(scenario: Scenario, out_dir: Path, block_s: float = 1.0) -> Compiled:
@@ -322,7 +335,7 @@ def compile_scenario(scenario: Scenario, out_dir: Path, block_s: float = 1.0) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     catalog.write_spec_csv(out_dir / "catalog.csv")
     if scenario.camera == "frames":
-        _write_frames(out_dir / "frames", builder)
+        write_frames(out_dir / "frames", builder.frames, scenario.path)
     unit = scenario.scale.get("unit", "counts")
     if unit == "counts":
         values: list[Any] = counts.tolist()
@@ -341,7 +354,7 @@ def compile_scenario(scenario: Scenario, out_dir: Path, block_s: float = 1.0) ->
     events = [e for timing in builder.timings for e in timing.events]
     events += [{"t": round(t, 3), "type": "frame", "image": f"frames/{name}"} for t, name in builder.frames]
     events.sort(key=lambda e: e["t"])
-    lines = [header, *_merge(values, sps, events, builder.gaps, block_s)]
+    lines = [header, *merge_blocks(values, sps, events, builder.gaps, block_s)]
     lines.append({"type": "end", "t": round(max(duration, lines[-1].get("t", 0.0)), 3)})
     with (out_dir / "trace.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
@@ -353,64 +366,6 @@ def _by_weight(builder: _Builder) -> dict[str, float]:
     for units in builder.lumps.values():
         for u in units:
             if u.item is not None and u.item.by_weight:
-                key = _key(u.code)
+                key = code_key(u.code)
                 grams[key] = grams.get(key, 0.0) + u.weight_g
     return grams
-
-
-def _key(code: str) -> str:
-    try:
-        return catalog_key(code)
-    except CodeError:
-        return code
-
-
-def _merge(
-    values: list[Any], sps: float, events: list[dict[str, Any]], gaps: list[tuple[float, float]], block_s: float
-) -> list[dict[str, Any]]:
-    """Scale blocks (none inside a cable pull) interleaved with events, `t` never decreasing."""
-    t = np.arange(len(values)) / sps
-    keep = np.ones(len(values), dtype=bool)
-    for g0, g1 in gaps:
-        keep &= ~((t >= g0) & (t < g1))
-    block = max(1, round(block_s * sps))
-    sps_out: float | int = int(sps) if float(sps).is_integer() else sps
-    out: list[dict[str, Any]] = []
-    j = 0
-    i = 0
-    n = len(values)
-    while i < n:
-        if not keep[i]:
-            i += 1
-            continue
-        stop = i
-        while stop < n and stop - i < block and keep[stop]:
-            stop += 1
-        t_block = round(i / sps, 6)
-        while j < len(events) and events[j]["t"] < t_block:
-            out.append(_ordered(events[j]))
-            j += 1
-        out.append({"type": "scale", "t": t_block, "sps": sps_out, "values": values[i:stop]})
-        i = stop
-    out.extend(_ordered(e) for e in events[j:])
-    return out
-
-
-def _ordered(e: dict[str, Any]) -> dict[str, Any]:
-    return {"type": e["type"], "t": e["t"], **{k: v for k, v in e.items() if k not in ("type", "t")}}
-
-
-def _write_frames(folder: Path, builder: _Builder) -> None:
-    from firmware.camera.synthetic import blank_frame, frame_with_code
-
-    folder.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(folder / "blank.png"), blank_frame())
-    (folder / "broken.png").write_bytes(b"-- the camera sent garbage, not an image --")
-    wobble = [(0, 0), (7, -4), (-5, 6), (3, 3)]
-    for name in {name for _, name in builder.frames if name.startswith("code-")}:
-        text, k = name[len("code-") : -len(".png")].rsplit("-", 1)
-        try:
-            image = frame_with_code(text, offset=wobble[int(k)])
-        except ValueError as exc:
-            raise ScenarioError(builder.sc.path, f"cannot show {text} to the camera: {exc}") from None
-        cv2.imwrite(str(folder / name), image)

@@ -12,7 +12,8 @@ import math
 from collections import Counter
 from typing import Any
 
-from tools.hil.compiler import Compiled, _key
+from tools.hil.catalog import code_key
+from tools.hil.compiler import Compiled
 from tools.scoring import WEIGHT_TOL_G, WEIGHT_TOL_REL
 
 
@@ -27,7 +28,8 @@ def check(report: dict[str, Any], compiled: Compiled) -> list[str]:
     billed: dict[str, dict[str, Any]] = {}
     for line in report.get("items", []):
         slot = billed.setdefault(
-            _key(str(line["code"])), {"qty": 0, "weight_g": 0.0, "amount": 0, "name": line.get("name", line["code"])}
+            code_key(str(line["code"])),
+            {"qty": 0, "weight_g": 0.0, "amount": 0, "name": line.get("name", line["code"])},
         )
         slot["qty"] += int(line.get("qty", 1))
         slot["amount"] += int(line.get("amount_cents", 0))
@@ -38,7 +40,7 @@ def check(report: dict[str, Any], compiled: Compiled) -> list[str]:
     wanted: dict[str, tuple[Any, int, float | None]] = {}
     for line in expect.items:
         item = catalog.find(line.product)
-        key = _key(item.code) if item else _key(line.product)
+        key = code_key(item.code) if item else code_key(line.product)
         name = item.name if item else line.product
         if key in wanted:
             prev = wanted[key]

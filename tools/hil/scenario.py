@@ -198,8 +198,8 @@ def parse_scenario(path: Path, data: Any) -> Scenario:
         seed=seed,
         camera=camera,
         scale=dict(scale),
-        start_s=_seconds(path, data.get("start_s", 3.0), "start_s", minimum=1.0),
-        end_s=_seconds(path, data.get("end_s", 4.0), "end_s", minimum=0.5),
+        start_s=_number(path, data.get("start_s", 3.0), "start_s", minimum=1.0),
+        end_s=_number(path, data.get("end_s", 4.0), "end_s", minimum=0.5),
     )
 
 
@@ -249,7 +249,7 @@ def _step(path: Path, index: int, raw: Any) -> Step:
         raise ScenarioError(path, f"takes no argument, got {value!r}", index, kind)
     then_s = None
     if "then" in extras:
-        then_s = _seconds(path, extras["then"], "then", minimum=0.0, step=index, kind=kind)
+        then_s = _number(path, extras["then"], "then", minimum=0.0, step=index, kind=kind)
     note = extras.get("note", "")
     if not isinstance(note, str):
         raise ScenarioError(path, "'note' must be text", index, kind)
@@ -264,7 +264,7 @@ def _check_args(path: Path, index: int, kind: str, args: dict[str, Any]) -> None
 
     def seconds(key: str, minimum: float = 0.0) -> None:
         if key in args:
-            args[key] = _seconds(path, args[key], key, minimum=minimum, step=index, kind=kind)
+            args[key] = _number(path, args[key], key, minimum=minimum, step=index, kind=kind)
 
     def product(key: str) -> None:
         if key in args:
@@ -332,13 +332,13 @@ def _hand(path: Path, index: int, raw: Any) -> dict[str, float]:
     if not isinstance(raw, dict) or set(raw) - {"force_g", "seconds", "release_s"} or "force_g" not in raw:
         raise ScenarioError(path, "a hand is {force_g, seconds, release_s}", index, "hand")
     return {
-        "force_g": _seconds(path, raw["force_g"], "force_g", minimum=1.0, step=index, kind="hand"),
-        "seconds": _seconds(path, raw.get("seconds", 1.0), "seconds", minimum=0.1, step=index, kind="hand"),
-        "release_s": _seconds(path, raw.get("release_s", 0.3), "release_s", minimum=0.05, step=index, kind="hand"),
+        "force_g": _number(path, raw["force_g"], "force_g", minimum=1.0, step=index, kind="hand"),
+        "seconds": _number(path, raw.get("seconds", 1.0), "seconds", minimum=0.1, step=index, kind="hand"),
+        "release_s": _number(path, raw.get("release_s", 0.3), "release_s", minimum=0.05, step=index, kind="hand"),
     }
 
 
-def _seconds(
+def _number(
     path: Path, value: Any, key: str, *, minimum: float, step: int | None = None, kind: str | None = None
 ) -> float:
     """A finite number >= minimum (seconds, grams, a factor)."""
@@ -373,7 +373,7 @@ def _expect(path: Path, raw: Any) -> Expectations:
             raise ScenarioError(path, f"expect: items[{i}] qty must be a whole number >= 1")
         weight = line.get("weight_g")
         if weight is not None:
-            weight = _seconds(path, weight, f"items[{i}].weight_g", minimum=0.1)
+            weight = _number(path, weight, f"items[{i}].weight_g", minimum=0.1)
         items.append(ExpectedLine(str(line["product"]), qty, weight))
     alerts = []
     for i, alert in enumerate(alerts_raw, start=1):

@@ -6,6 +6,7 @@ prompts). Each run compiles the scenario, plays it, and checks the cart's report
 
 from __future__ import annotations
 
+import itertools
 import time
 import traceback
 from collections.abc import Callable
@@ -20,10 +21,11 @@ from firmware.core.events import ScaleSampled
 from firmware.core.trace import TraceError, read_trace
 from firmware.replay import CatalogCache, replay_path
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
-from tools.hil.compiler import Compiled, compile_scenario
+from tools.hil.compiler import Compiled, compile_scenario, scan_times
 from tools.hil.expect import check
 from tools.hil.scenario import Scenario, ScenarioError
 
+REPEAT_GAP_S = 0.8  # the emulated camera must see a code gone this long to read it again
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
 
@@ -77,6 +79,15 @@ def cannot_play(scenario: Scenario, target: Target) -> str | None:
             return "the emulated cart draws its own camera frames; it cannot play recorded frames"
         if any("code" in step.args for step in scenario.steps if step.kind == "scan"):
             return "the emulated shopper scans with the camera, whose reader drops codes the catalog lacks"
+        from firmware.daemon.emulate import SHOW_CODE_S
+
+        scans = scan_times(scenario)
+        for (t0, a), (t1, b) in itertools.pairwise(scans):
+            if a == b and t1 - t0 < SHOW_CODE_S + REPEAT_GAP_S:
+                return (
+                    f"{a} is shown to the emulated camera twice within {t1 - t0:.1f} s; it holds a code up "
+                    f"for {SHOW_CODE_S:g} s, so the camera sees one scan"
+                )
     if target.kind == "serial" and scenario.has_step("camera_fault"):
         return "the serial rig reads only the scale; it has no camera to fault"
     return None
