@@ -41,6 +41,8 @@ class ApiServer:
         self.servers: list[asyncio.base_events.Server] = []
         service.effect_listeners.append(self._push_effect)
         self._pusher: asyncio.Task[None] | None = None
+        self._dirty = asyncio.Event()
+        service.change_listeners.append(self._dirty.set)
 
     async def start(self, socket_path: Path, listen: str = "") -> None:
         socket_path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +125,7 @@ class ApiServer:
         if op == "subscribe":
             client.subscribed = True
             client.last_seq = -1  # the next push sends a snapshot at once
+            self._dirty.set()
             return {}
         return self.service.intent(op, args)
 
@@ -158,8 +161,16 @@ class ApiServer:
                 self._enqueue(client, message)
 
     async def _push_snapshots(self) -> None:
+        """At once when something changed, but never more often than `snapshot_hz`."""
+        loop = asyncio.get_running_loop()
+        last = 0.0
         while True:
-            await asyncio.sleep(self.period_s)
+            await self._dirty.wait()
+            self._dirty.clear()
+            wait = last + self.period_s - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last = loop.time()
             seq = self.service.seq
             waiting = [c for c in self.clients if c.subscribed and c.last_seq != seq]
             if not waiting:

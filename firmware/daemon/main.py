@@ -88,6 +88,7 @@ class Daemon:
             book=self.book,
         )
         self.service.session_closed.append(lambda _report: save_book(self.book, self.state_dir / BOOK_FILE))
+        self.service.devices["store"] = DeviceHealth(False, "no store configured: sessions stay on the cart")
         self.sync: SyncRunner | None = None
         self.api = ApiServer(self.service, VERSION)
         self.threads: list[DeviceThread] = []
@@ -278,3 +279,7 @@ def save_book(book: WeightBook, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(book.to_dict()), encoding="utf-8")
     tmp.replace(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

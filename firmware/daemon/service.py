@@ -97,6 +97,7 @@ class CartService:
         self.seq = 0
         self.devices = {"scale": DeviceHealth(), "camera": DeviceHealth(), "store": DeviceHealth()}
         self.effect_listeners: list[Callable[[Effect], None]] = []
+        self.change_listeners: list[Callable[[], None]] = []  # something a screen shows changed
         self.samples_seen = 0
         self._idle_level_g: float | None = None
         self._shown_level_g: float | None = None
@@ -351,6 +352,8 @@ class CartService:
 
     def _changed(self) -> None:
         self.seq += 1
+        for listener in self.change_listeners:
+            listener()
 
 
 def _alert_codes(basket: Basket) -> dict[int, str]:
