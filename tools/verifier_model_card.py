@@ -1,0 +1,101 @@
+"""Writes `firmware/verifier_model/MODEL_CARD.md` from the training log of `tools/train_verifier.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+FEATURE_DOC = {
+    "rel_residual": "(measured - expected) / expected, clipped to +-1",
+    "rule_z": "(measured - expected) / the statistical rule's spread, clipped to +-12, divided by 4",
+    "residual_log_g": "sign x log1p(|measured - expected| in grams) / 4",
+    "expected_log_g": "log10(expected grams) / 2 - 1",
+    "sd_known": "1 when the catalog (weight_sd_g) or a measurement gives the expected weight's spread",
+    "sd_rel": "that spread / expected x 10, clipped to 3 (0 when unknown)",
+    "units_log": "log2(candidate units) / 2",
+    "noise_log_g": "log1p(sample spread while the change settled, g)",
+    "settle_log_s": "log1p(seconds the basket moved before it came to rest) / 2",
+    "since_scan_log_s": "log1p(seconds since the newest candidate unit was scanned) / 3",
+    "load_log_kg": "log1p(basket load in kg) / 2",
+    "by_weight": "1 for goods sold by weight",
+    "learned": "1 when the expected weight was measured in this session (earlier placements, or the unit itself)",
+    "produce": "1 for loose produce (PLU codes)",
+    "pending_log": "log1p(units scanned and not yet placed) / 2",
+}
+
+
+def _fig_row(name: str, fig: dict[str, Any]) -> str:
+    return (
+        f"| {name} | {fig['honest_reviews_per_1000']} | {fig['honest_alerts_per_session']} | "
+        f"{fig['incidents_caught_pct']} | {fig['silent_overcharges']} | {fig['honest_billed_exactly_pct']} |"
+    )
+
+
+def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...], hidden: tuple[int, ...]) -> None:
+    args = log["args"]
+    lines = [
+        "# Model card: the cart's weight verifier (TFLite)",
+        "",
+        "Written by `tools/train_verifier.py`; do not edit by hand (retrain instead). The full log,",
+        "with every figure below, is `training_log.json` beside this file.",
+        "",
+        "## What it does",
+        "",
+        "At each settled weight change the cart core asks, for each candidate group of scanned units,",
+        "whether the change fits (`firmware/core/verifier.py`). This model answers with P(fits): the",
+        "probability that exactly those products went in (or came out) at that change. With no",
+        "expected weight known the verifier answers None (the core's unverified path), as the rule does.",
+        "",
+        f"Network: {len(features)} inputs, dense {' -> '.join(str(h) for h in hidden)} (ReLU), one output: the",
+        "logit of P(fits) (a logit keeps resolution near the core's 0.002 acceptance level under int8",
+        "quantization; `ModelVerifier` applies the sigmoid).",
+        f"Parameters: {log['params']}. Files: `verifier_float.tflite` ({log['sizes_bytes']['float']} bytes),",
+        f"`verifier_int8.tflite` ({log['sizes_bytes']['int8']} bytes, int8 in and out, full-integer ops).",
+        f"Trained with TensorFlow {log['tensorflow']} in {log['train_wall_s']} s.",
+        "",
+        "## Inputs (`firmware/verifier_model/features.py`)",
+        "",
+        "| # | input | transform |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {i} | `{name}` | {FEATURE_DOC.get(name, '')} |" for i, name in enumerate(features)]
+    lines += [
+        "",
+        "## Training data",
+        "",
+        "Generated sessions (`tools/sessiongen`, the catalog errors and missing weights of its world:",
+        "about 4 % of catalog weights 4-6 % off, 4 % missing, produce, twins, put-backs, and half the",
+        "sessions with one incident each), replayed through the real pipeline; every question the core",
+        "asks the verifier is logged with the units it concerns and labelled from ground truth",
+        "(`tools/verifier_data.py`: a fit when units of exactly those products went in, or out, within",
+        "30 s before the question and their true weights explain the measured change within",
+        "4 g + 3 x noise + 3 %). Questions asked without units (a held change taken out again) are not",
+        "labelled. Questions about units of unknown weight never reach a verifier.",
+        "",
+        f"- round 1: stores (seeds) {args['round1_seeds']}, {args['sessions_per_store']} sessions each, "
+        "the rule driving:",
+        f"  `{log['round1']}`",
+        f"- round 2: stores {args['round2_seeds']}, {args['sessions_per_store']} sessions each, "
+        "the round-1 model driving",
+        f"  (questions the rule never asks): `{log['round2']}`",
+        f"- trained on both (binary cross-entropy on the logit, Adam 3e-3, {args['epochs']} epochs, batch 256,",
+        f"  seed {args['train_seed']}, 10 % held out): {log['fit']}",
+        "",
+        "## Operating point and validation (end to end)",
+        "",
+        "The output logit is shifted by the value that gave the fewest bad sessions on validation store",
+        f"{args['val_seed']} ({args['val_sessions']} sessions, half with an incident): chosen shift",
+        f"**{log['shift']:+.1f}**. Figures from `tools.bench_core`'s scoring on those sessions:",
+        "",
+        "| verifier | honest reviews / 1,000 | alerts / honest session | incidents caught % "
+        "| silent overcharges | honest billed exactly % |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [_fig_row(name, fig) for name, fig in log["validation"].items()]
+    lines += [
+        "",
+        "The benchmark on fresh sessions (a seed never used here) is `tools/bench_verifier.py`;",
+        "its figures, not these, say whether the model beats the rule.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
