@@ -37,7 +37,7 @@ class WeighingConfig:
     detect_k: float = 4.0  # ... or this many times the window's own spread, if larger
     auto_zero_band_g: float = 30.0
     auto_zero_after_s: float = 2.0
-    fault_gap_s: float = 0.5  # samples missing this long: the scale is faulted
+    fault_gap_s: float = 1.0  # samples missing this long: the scale is faulted (a busy host may lag 0.5 s)
 
 
 @dataclass(slots=True)

@@ -158,8 +158,11 @@ class Daemon:
             self.loop.call_soon_threadsafe(fn, *args)
 
     def post(self, event: Event) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self.service.device_event, event)
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return  # shutting down: the device thread has not seen the stop yet
+        with contextlib.suppress(RuntimeError):  # closed between the check and the call
+            loop.call_soon_threadsafe(self.service.device_event, event)
 
     def add_device(self, name: str, poll: Callable[[], list[Event]]) -> None:
         thread = DeviceThread(name, poll, self.post)
@@ -191,6 +194,8 @@ class Daemon:
             await asyncio.to_thread(self.sync.stop)
         for thread in self.threads:
             thread.stopping.set()
+        for thread in self.threads:
+            await asyncio.to_thread(thread.join, 2.0)
         await self.api.close()
         self.journal.close()
 
