@@ -323,11 +323,14 @@ class Fusion:
             if score is None or score < needed:
                 return False
         confident = at_once and (score is None or score >= self.config.limits.accept_p)
-        if delta < 0 and not confident:  # something else taken out is a removal, not a correction
+        if delta < 0:  # something else taken out is a removal, not a correction...
+            if any(self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)):
+                return False
             others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
-            if self.matcher.removal_fits(others, -delta, noise, t) or any(
-                self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)
-            ):
+            removals = self.matcher.removal_fits(others, -delta, noise, t)
+            # ... unless the hand is still at the basket and the correction fits better than any removal
+            # (produce has no expected weight to judge a correction by: the hand is the likelier story)
+            if removals and not (confident and (score is None or score > removals[0].score)):
                 return False
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
         for unit in units:
