@@ -92,6 +92,20 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "| --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_fig_row(name, fig) for name, fig in log["validation"].items()]
+    rule = log["validation"].get("rule")
+    chosen = log["validation"].get(f"model shift {log['shift']:+.1f}")
+    if rule and chosen:
+        worse = (
+            chosen["honest_reviews_per_1000"] > rule["honest_reviews_per_1000"]
+            or chosen["incidents_caught_pct"] < rule["incidents_caught_pct"]
+        )
+        lines += [
+            "",
+            "**On validation the model does not beat the rule** (more reviews, or fewer incidents caught):"
+            " the rule stays the default."
+            if worse
+            else "On validation the model reviews fewer honest sessions at an equal or better catch rate.",
+        ]
     lines += [
         "",
         "The benchmark on fresh sessions (a seed never used here) is `tools/bench_verifier.py`;",
