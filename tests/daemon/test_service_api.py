@@ -116,7 +116,7 @@ async def _request(path: Path, *messages: dict) -> list[dict]:
 
 def test_api_over_a_unix_socket(tmp_path: Path) -> None:
     async def scenario() -> None:
-        service, clock = make_service(tmp_path)
+        service, _clock = make_service(tmp_path)
         api = ApiServer(service, "test", snapshot_hz=50)
         sock = tmp_path / "cartd.sock"
         await api.start(sock)
