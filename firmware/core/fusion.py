@@ -57,7 +57,7 @@ class FusionConfig:
     ambiguous_ratio: float = 0.1  # a second removal fit this close to the best makes it ambiguous
     merge_window_s: float = 5.0  # an unexplained change this recent is netted with the next one
     finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
-    revise_window_s: float = 3.0  # ... and one this soon may be, when nothing else explains it
+    revise_window_s: float = 4.5  # ... and one this soon may be, when nothing else explains it
     resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
@@ -199,11 +199,17 @@ class Fusion:
             return
         for held in self._held(positive=False):
             named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
-            if named:
-                best = max(
-                    named, key=lambda u: self.matcher.fit([u], -held.delta_g, held.noise_g, t, measured=True) or 0
-                )
-                self._take_out([best], t, UnitState.REMOVED)
+            # the shopper's answer, if the weight that left can be that item (a loose check: they know)
+            fits = self.matcher.removal_fits(named, -held.delta_g, held.noise_g, t, max_units=1)
+            loose = [
+                u
+                for u in named
+                if (self.matcher.fit([u], -held.delta_g, 1.0, t, measured=True) or 0.0)
+                >= self.config.limits.accept_p / 100.0
+            ]
+            chosen = fits[0].units if fits else loose[:1]
+            if chosen:
+                self._take_out(chosen, t, UnitState.REMOVED)
                 self._settle_held(held, t, "the shopper said what was taken out")
                 return
         lifted = [u for u in self.basket.in_state(UnitState.LIFTED) if u.key == key]

@@ -8,6 +8,7 @@ score; this module only decides which candidates to ask it about.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from firmware.core.weightbook import WeightBook
 UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a group)
 PRODUCE_SCATTER = 0.15  # ... of a piece of produce
 MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
+TRIPLES_POOL = 15  # three units taken out at once: looked for among this many most recent
 PROMPT_S = 20.0  # most items go in within this long of their scan
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
@@ -192,11 +194,19 @@ class Matcher:
     def removal_fits(
         self, placed: list[Unit], grams: float, noise: float, t: float, max_units: int = 3
     ) -> list[GroupFit]:
-        """Groups of placed units whose weights, as measured going in, fit `grams` leaving; best first."""
+        """Groups of placed units whose weights, as measured going in, fit `grams` leaving; best first.
+
+        Units of one product are not interchangeable here: each weighed what it weighed. Singles and
+        pairs are tried among all units, triples among the most recently placed.
+        """
+        newest = sorted(placed, key=lambda u: -(u.placed_t or 0.0))
         fits: list[GroupFit] = []
-        for group in sub_multisets(placed, max_units):
-            score = self.fit(group, grams, noise, t, measured=True)
-            if score is not None and score >= self.limits.accept_p:
-                fits.append(GroupFit(group, score, True, [u.weight_g or 0.0 for u in group]))
+        for size in range(1, max_units + 1):
+            pool = newest if size <= 2 else newest[:TRIPLES_POOL]
+            for combo in itertools.combinations(pool, size):
+                group = list(combo)
+                score = self.fit(group, grams, noise, t, measured=True)
+                if score is not None and score >= self.limits.accept_p:
+                    fits.append(GroupFit(group, score, True, [u.weight_g or 0.0 for u in group]))
         fits.sort(key=lambda f: (-f.score, len(f.units)))
         return fits
