@@ -49,7 +49,7 @@ def build() -> dict:
     ):
         fields = {"state": state, "sps": sps, "next_seq": seq, "cause": cause}
         frames.append(_frame(name, m2p, p.MsgType.STATUS, fields, p.encode_status(state, sps, seq, cause)))
-    identity = p.Identity(1, (1, 0, 0), 80, 1, 128, 0x0102, "rp2-pico")
+    identity = p.Identity(1, (1, 1, 0), 80, 1, 128, 0x0102, "rp2-pico")
     frames.append(
         _frame(
             "ack_identify",
@@ -61,7 +61,7 @@ def build() -> dict:
                 "result": 0,
                 "identity": {
                     "protocol": 1,
-                    "firmware": [1, 0, 0],
+                    "firmware": [1, 1, 0],
                     "sps": 80,
                     "channels": 1,
                     "gain": 128,
@@ -79,6 +79,7 @@ def build() -> dict:
         ("ack_power_down", 5, 0x13, 0, b""),
         ("ack_unknown", 6, 0x3F, 2, b""),
         ("ack_bad_length", 7, 0x13, 3, b""),
+        ("ack_maintenance", 8, 0x16, 0, b""),
     ):
         fields = {"token": token, "command": cmd, "result": result, "data": data.hex()}
         frames.append(_frame(name, m2p, p.MsgType.ACK, fields, p.encode_ack(token, cmd, result, data)))
@@ -90,6 +91,7 @@ def build() -> dict:
         ("cmd_power_down", 0x13, 5, b""),
         ("cmd_power_up", 0x14, 6, b""),
         ("cmd_reboot", 0x15, 255, b""),
+        ("cmd_maintenance", 0x16, 8, b""),
     ):
         fields = {"command": cmd, "token": token, "args": args.hex()}
         frames.append(_frame(name, p2m, cmd, fields, p.encode_command(cmd, token, args)))

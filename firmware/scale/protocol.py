@@ -39,6 +39,7 @@ class MsgType(IntEnum):
     POWER_DOWN = 0x13
     POWER_UP = 0x14
     REBOOT = 0x15
+    MAINTENANCE = 0x16  # hand the board to the MicroPython REPL (firmware 1.1.0 and later)
 
 
 MCU_TYPES: Final = frozenset({MsgType.SAMPLES, MsgType.STATUS, MsgType.ACK})

@@ -1,6 +1,6 @@
 metadata(
     description="Smart-cart scale MCU firmware: HX711 sampler, framed serial link (CRC-16), commands, watchdog.",
-    version="1.0.0",
+    version="1.1.0",
 )
 
 # needs the hx711 package next to it (include("../hx711") in a board manifest)

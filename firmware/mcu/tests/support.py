@@ -44,6 +44,7 @@ class RecordingPort:
         self.out = bytearray()
         self.incoming = bytearray()
         self.closed = False
+        self.released = 0
 
     def read_available(self, limit=64):
         data = bytes(self.incoming[:limit])
@@ -55,6 +56,9 @@ class RecordingPort:
 
     def flush(self):
         pass
+
+    def release(self):
+        self.released += 1
 
     def take_frames(self):
         """Splits what was written into (type, payload) pairs, checking each frame's CRC."""

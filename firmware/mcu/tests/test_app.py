@@ -161,3 +161,65 @@ def test_reboot_acks_then_resets():
     assert_equal(resets, [], "not yet")
     alive = _run(clock, app, 60)
     assert not alive, "loop ends ~50 ms after the ack"
+
+
+def test_maintenance_acks_stops_sampling_and_hands_the_port_back():
+    clock, io, port, app, resets, wdt = _app()
+    _run(clock, app, 305)  # some samples taken but not yet sent
+    assert app.sampler.batch, "a batch is held"
+    _command(port, frames.T_MAINTENANCE, 7)
+    assert app.step()
+    got = port.take_frames()
+    assert_equal(got[-1], (frames.T_ACK, bytes((7, 0x16, 0))), "acked last")
+    sent = sum(len(samples_of(p)[1]) for t, p in got if t == frames.T_SAMPLES)
+    assert_equal(sent, app.sampler.next_seq, "the held batch goes out before the ack")
+    taken = app.sampler.samples_taken
+    _run(clock, app, 20)
+    _command(port, frames.T_MAINTENANCE, 7)  # its ack was lost: resent, answered again
+    assert app.step()
+    assert_equal(port.take_frames(), [(frames.T_ACK, bytes((7, 0x16, 0)))], "only the stored ack after it")
+    assert_equal(app.commands.executed, 1, "executed once")
+    assert_equal(app.sampler.samples_taken, taken, "sampling stopped")
+    assert io.powered, "chip still powered while answering resends"
+    port.closed = False
+    clock_ticks = []
+
+    def sleep_ms(ms):
+        clock_ticks.append(ms)
+        clock.advance(ms)
+
+    app.sleep_ms = sleep_ms
+    fed = wdt.fed
+    assert_equal(app.run(), 2, "run returns LEAVE_MAINTENANCE")
+    assert 25 <= len(clock_ticks) <= 35, "ends ~50 ms after the ack"
+    assert_equal(port.take_frames(), [], "nothing sent after the ack")
+    assert not io.powered, "chip powered down"
+    assert_equal(port.released, 0, "Ctrl-C stays off until the caller is ready")
+    app.release_port()
+    assert_equal(port.released, 1, "port handed back to the REPL")
+    assert_equal(resets, [], "no reset: the caller hands the board to the REPL")
+    assert_equal(wdt.fed - fed, len(clock_ticks) + 1, "watchdog fed while waiting")
+
+
+def test_maintenance_with_arguments_is_refused_and_sampling_goes_on():
+    clock, io, port, app, resets, _ = _app()
+    _command(port, frames.T_MAINTENANCE, 3, b"\x01")
+    assert _run(clock, app, 300)
+    got = port.take_frames()
+    assert_equal([p for t, p in got if t == frames.T_ACK], [bytes((3, 0x16, 3))], "bad length")
+    assert any(t == frames.T_SAMPLES for t, _ in got), "still sampling"
+    assert_equal(app.leave, None)
+
+
+def test_commands_after_maintenance_go_unanswered():
+    clock, io, port, app, resets, _ = _app()
+    _command(port, frames.T_MAINTENANCE, 1)
+    _command(port, frames.T_REBOOT, 2)
+    _command(port, frames.T_IDENTIFY, 3)
+    _command(port, frames.T_MAINTENANCE, 1)
+    _run(clock, app, 60)
+    acks = _acks(port)
+    assert_equal(acks, [bytes((1, 0x16, 0)), bytes((1, 0x16, 0))], "only MAINTENANCE, twice")
+    assert_equal(app.commands.executed, 1, "nothing else executed")
+    assert_equal(app.run(), 2, "still maintenance")
+    assert_equal(resets, [])

@@ -8,7 +8,10 @@ stdout to a pseudo-terminal. Usage:
 COUNTS_FILE holds signed 32-bit little-endian counts sampled at TRACE_SPS; the fake chip plays them
 at its own rate, looping at the end. The chip starts at the trace's rate when that is 10 or 80
 samples/s (else 80) and follows SET_RATE from the Pi. A REBOOT command ends
-the process with exit status 75; the bridge starts it again, as the board's reset would.
+the process with exit status 75; the bridge starts it again, as the board's reset would. A
+MAINTENANCE command ends it with exit status 76 after the app has stopped sampling and turned
+Ctrl-C back on: the board is now at its REPL, and the bridge keeps the line there (no restart)
+until a soft reset (Ctrl-D).
 """
 
 import struct
@@ -18,10 +21,12 @@ import time
 from hx711 import HX711
 from hx711.fake_io import FakeChipIO
 from scale_mcu.app import App
+from scale_mcu.commands import LEAVE_MAINTENANCE
 from scale_mcu.ports import StdioPort
 from scale_mcu.watchdog import Watchdog
 
 REBOOT_EXIT = 75
+MAINTENANCE_EXIT = 76
 
 
 def load_counts(path):
@@ -53,7 +58,9 @@ def main():
         sys.exit(REBOOT_EXIT)
 
     app = App(chip, StdioPort(), board, Watchdog(), time.ticks_ms, time.ticks_diff, reset, time.sleep_ms)
-    app.run()
+    if app.run() == LEAVE_MAINTENANCE:
+        app.release_port()  # no watchdog on this port: the firmware can leave for the REPL directly
+        sys.exit(MAINTENANCE_EXIT)
 
 
 main()

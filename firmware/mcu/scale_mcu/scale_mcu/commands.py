@@ -1,7 +1,8 @@
 """Executes the Pi's commands (PROTOCOL.md, Pi -> MCU) and builds their ACKs.
 
 The last (type, token) pair and its ACK are kept: a resent command, whose first ACK was lost, gets
-the stored ACK again without being executed twice.
+the stored ACK again without being executed twice. REBOOT and MAINTENANCE are carried out by the
+app after their ACK has gone out: the handler only tells it, through `request_leave(how)`.
 """
 
 from micropython import const
@@ -15,12 +16,15 @@ BAD_LENGTH = const(3)
 
 MAX_PING_BYTES = const(16)
 
+LEAVE_REBOOT = const(1)  # reset the MCU
+LEAVE_MAINTENANCE = const(2)  # hand the board to the MicroPython REPL (PROTOCOL.md, Maintenance)
+
 
 class CommandHandler:
-    def __init__(self, sampler, board, request_reset, channels=1):
+    def __init__(self, sampler, board, request_leave, channels=1):
         self.sampler = sampler
         self.board = board.encode()[:32] if isinstance(board, str) else bytes(board[:32])
-        self.request_reset = request_reset  # called after a REBOOT ack has been sent
+        self.request_leave = request_leave  # called with LEAVE_* when REBOOT or MAINTENANCE is acked
         self.channels = channels
         self.last_key = None
         self.last_ack = None
@@ -38,8 +42,10 @@ class CommandHandler:
         self.executed += 1
         self.last_key = key
         self.last_ack = ack
-        if msg_type == frames.T_REBOOT and result == OK:
-            self.request_reset()
+        if result == OK and msg_type == frames.T_REBOOT:
+            self.request_leave(LEAVE_REBOOT)
+        elif result == OK and msg_type == frames.T_MAINTENANCE:
+            self.request_leave(LEAVE_MAINTENANCE)
         return ack
 
     def identity(self):
@@ -68,12 +74,14 @@ class CommandHandler:
             if not self.sampler.set_rate(args[0], now_ms):
                 return BAD_ARGUMENT, b""
             return OK, bytes((self.sampler.chip.sps,))
-        if msg_type in (frames.T_POWER_DOWN, frames.T_POWER_UP, frames.T_REBOOT):
+        if msg_type in (frames.T_POWER_DOWN, frames.T_POWER_UP, frames.T_REBOOT, frames.T_MAINTENANCE):
             if n:
                 return BAD_LENGTH, b""
             if msg_type == frames.T_POWER_DOWN:
                 self.sampler.power_down(now_ms)
             elif msg_type == frames.T_POWER_UP:
                 self.sampler.power_up(now_ms)
+            elif msg_type == frames.T_MAINTENANCE:
+                self.sampler.flush()  # the samples taken so far go out before the ACK, none after it
             return OK, b""
         return UNKNOWN_COMMAND, b""

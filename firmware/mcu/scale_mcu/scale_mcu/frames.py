@@ -15,6 +15,7 @@ T_SET_RATE = const(0x12)
 T_POWER_DOWN = const(0x13)
 T_POWER_UP = const(0x14)
 T_REBOOT = const(0x15)
+T_MAINTENANCE = const(0x16)
 FIRST_COMMAND = const(0x10)
 LAST_COMMAND = const(0x3F)
 

@@ -1,6 +1,7 @@
 """Byte streams the link runs over: USB CDC through stdio (REPL Ctrl-C disabled), or a machine.UART.
 
-Both offer read_available() -> bytes (never blocks) and write(frame)."""
+Both offer read_available() -> bytes (never blocks), write(frame), flush() and release(), which gives
+the line back to the MicroPython REPL (MAINTENANCE)."""
 
 import select
 import sys
@@ -43,6 +44,15 @@ class StdioPort:
         if hasattr(self.stdout, "flush"):
             self.stdout.flush()
 
+    def release(self):
+        """Ctrl-C raises KeyboardInterrupt again, as the REPL (and mpremote) expects."""
+        try:
+            import micropython
+
+            micropython.kbd_intr(3)
+        except (ImportError, AttributeError):
+            pass
+
 
 class UartPort:
     def __init__(self, uart):
@@ -60,3 +70,6 @@ class UartPort:
 
     def flush(self):
         pass
+
+    def release(self):
+        pass  # the REPL is on USB, never on this UART
