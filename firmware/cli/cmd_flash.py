@@ -1,6 +1,8 @@
 """`cartctl flash --port P [--yes] [--profile NAME] [--emulated-fs DIR]`: install the scale MCU
 firmware (firmware/mcu, as its manifest lists it) on a board that already runs MicroPython, then
-check with IDENTIFY that the board runs the repo's firmware version.
+check with IDENTIFY that the board runs the repo's firmware version. A running scale firmware is
+first asked to hand the board to its REPL (MAINTENANCE); firmware older than 1.1.0 cannot be, and
+the error says how to wipe such a board once.
 
 A real board is written through mpremote; `--emulated-fs DIR` writes an emulated board's filesystem
 instead (`cartctl scale emulate --link P --firmware-dir DIR`). `--profile` renders the board pin file
@@ -71,16 +73,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = flasher.flash(board, args.port, files, progress, args.timeout, before)
     except flasher.FlashError as exc:
-        hint = ""
-        if before is not None and not args.emulated_fs and "REPL" in str(exc):
-            hint = (
-                "\nthe running scale firmware turns the REPL's Ctrl-C off, so mpremote cannot stop it;"
-                " see hardware/flashing.md, 'Reflashing a board that runs the scale firmware'"
-            )
-        return _error(f"{exc}{hint}")
+        return _error(str(exc))
     finally:
         bar.close()
     after = result.after
+    if result.handover is flasher.Handover.DONE:
+        print("the running scale firmware handed the board to its REPL (MAINTENANCE) for the copy")
     print(
         f"flashed {result.files} files ({result.bytes} bytes) in {result.seconds:.1f} s; board {after.board!r} "
         f"runs firmware {flasher.version_text(after.firmware)}, protocol {after.protocol}, {after.sps} samples/s"

@@ -9,7 +9,10 @@ tested end to end; an empty directory is a bare board whose firmware fails to st
 
 The bridge can corrupt the line (`corrupt_rate`: each byte, in either direction, is dropped or has
 one bit flipped with that probability) and restarts the firmware when it exits, as the board
-resets after a REBOOT command or a crash.
+resets after a REBOOT command or a crash. After a MAINTENANCE command the firmware exits with
+status 76 and the board is at its REPL: the bridge then prints a prompt and starts nothing until
+the line sends Ctrl-D (the REPL's soft reset, which runs main.py again), so a flash tool can copy
+files while no firmware runs.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from firmware.scale.protocol import SAMPLE_MAX, SAMPLE_MIN
 MCU_DIR = Path(__file__).resolve().parents[1] / "mcu"
 ENTRY = MCU_DIR / "unix" / "emulate.py"
 REBOOT_EXIT = 75
+MAINTENANCE_EXIT = 76  # the firmware handed the board to the REPL (firmware/mcu/unix/emulate.py)
+SOFT_RESET = b"\x04"  # Ctrl-D at the REPL
+REPL_PROMPT = b"\r\nMicroPython scale emulator: board at the REPL (Ctrl-D: soft reset)\r\n>>> "
 RESTART_DELAY_S = 1.0
 
 
@@ -156,6 +162,7 @@ class Emulator:
         self.slave = -1
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+        self.at_repl = False
         self.bytes_out = 0
         self.bytes_dropped_unread = 0
 
@@ -196,13 +203,45 @@ class Emulator:
     def _firmware_exited(self) -> None:
         assert self.proc is not None
         code = self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
+        if code == MAINTENANCE_EXIT:
+            print("scale emulator: firmware handed the board to the REPL (maintenance)", file=self.log, flush=True)
+            self.at_repl = True
+            self._to_pty(REPL_PROMPT)
+            return
         if code == REBOOT_EXIT:
             print("scale emulator: firmware rebooted", file=self.log, flush=True)
         else:
             print(f"scale emulator: firmware exited with {code}; restarting", file=self.log, flush=True)
             time.sleep(RESTART_DELAY_S)
+        self._drop_unread_input()
         self.restarts += 1
         self._spawn()
+
+    def _drop_unread_input(self) -> None:
+        """What the Pi sent while the board was resetting is lost, as on a real board (its USB port
+        is gone meanwhile): a stale command must not reach the restarted firmware."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self.master, 4096):
+                pass
+
+    def _repl_step(self, timeout_s: float) -> None:
+        """The board at its REPL: only a soft reset (Ctrl-D) does anything; it runs main.py again."""
+        readable, _, _ = select.select([self.master], [], [], timeout_s)
+        if not readable:
+            return
+        try:
+            data = os.read(self.master, 4096)
+        except (BlockingIOError, OSError):
+            data = b""
+        if SOFT_RESET in self.corrupt_in.apply(data):
+            print("scale emulator: soft reset at the REPL; starting the firmware", file=self.log, flush=True)
+            self.at_repl = False
+            self.restarts += 1
+            self._spawn()
 
     def _to_pty(self, data: bytes) -> None:
         data = self.corrupt_out.apply(data)
@@ -214,6 +253,9 @@ class Emulator:
         self.bytes_dropped_unread += len(data) - written
 
     def step(self, timeout_s: float = 0.1) -> None:
+        if self.at_repl:
+            self._repl_step(timeout_s)
+            return
         assert self.proc is not None and self.proc.stdout is not None and self.proc.stdin is not None
         out_fd = self.proc.stdout.fileno()
         readable, _, _ = select.select([out_fd, self.master], [], [], timeout_s)

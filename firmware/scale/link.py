@@ -43,7 +43,12 @@ class ProtocolMismatch(Exception):
 
 
 class CommandFailed(Exception):
-    """A command went unanswered after all its tries, or the MCU refused it."""
+    """A command went unanswered after all its tries (`result` None), or the MCU refused it (`result`
+    says why; UNKNOWN_COMMAND from firmware older than the command)."""
+
+    def __init__(self, message: str, result: AckResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def open_serial(port: str, baudrate: int = 115200) -> Any:
@@ -153,7 +158,7 @@ class ScaleLink:
                     if isinstance(message, Ack) and message.token == token and message.command == command:
                         self._backlog.extend(messages[i + 1 :])
                         if message.result != AckResult.OK:
-                            raise CommandFailed(f"MCU refused {name}: {message.result.name.lower()}")
+                            raise CommandFailed(f"MCU refused {name}: {message.result.name.lower()}", message.result)
                         return message
                     if not drop_before:
                         self._backlog.append(message)
@@ -194,3 +199,10 @@ class ScaleLink:
 
     def reboot(self) -> None:
         self.command(MsgType.REBOOT)
+
+    def maintenance(self) -> None:
+        """Asks the firmware to stop and hand the board to the MicroPython REPL (PROTOCOL.md,
+        Maintenance), so that mpremote can take it; the port should be closed right after. Raises
+        CommandFailed when nothing answers, or when the firmware is older than MAINTENANCE (it
+        answers "unknown command")."""
+        self.command(MsgType.MAINTENANCE)

@@ -1,11 +1,13 @@
-"""Installing the scale MCU firmware (`cartctl flash`): the files the MicroPython manifests name are
+"""Installing the scale MCU firmware (`cartctl flash`): a running scale firmware is first asked to
+hand the board to its REPL (MAINTENANCE, PROTOCOL.md), the files the MicroPython manifests name are
 copied to the board's filesystem (packages under `lib/`, `main.py` at the root, where the board runs
 it at boot), the board is reset, and IDENTIFY must then report the repo's firmware version.
 
 The copy goes through `BoardFiles`, with two drivers:
 - MpremoteBoard: a real board, through `mpremote` subprocesses (the board's raw REPL);
 - DirectoryBoard: an emulated board, whose filesystem is a directory the emulator imports the
-  firmware from (`cartctl scale emulate --firmware-dir`); its reset is the firmware's REBOOT command.
+  firmware from (`cartctl scale emulate --firmware-dir`); its reset is the firmware's REBOOT command,
+  or a soft reset (Ctrl-D) when the board is at its REPL.
 """
 
 from __future__ import annotations
@@ -14,19 +16,29 @@ import ast
 import contextlib
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
 from firmware.scale.link import CommandFailed, LinkLost, ProtocolMismatch, ScaleLink
-from firmware.scale.protocol import Identity, Status, StatusCause
+from firmware.scale.protocol import AckResult, Identity, Status, StatusCause
 
 MCU_DIR = Path(__file__).resolve().parents[1] / "mcu"
 TOP_MANIFEST = MCU_DIR / "manifest.py"
 VERSION_FILE = MCU_DIR / "scale_mcu" / "scale_mcu" / "__init__.py"
 PACKAGE_ROOT = "lib"  # on the board, on sys.path by default
+SOFT_RESET = b"\x04"  # Ctrl-D at the MicroPython REPL: soft reset, main.py runs again
+HANDOVER_S = 0.2  # the firmware leaves for the REPL about 50 ms after its MAINTENANCE ACK
+MAINTENANCE_SINCE = (1, 1, 0)  # first firmware that knows the MAINTENANCE command
+OLD_FIRMWARE_HINT = (
+    "the running scale firmware is older than {since} (it has no MAINTENANCE command) and turns the "
+    "REPL's Ctrl-C off, so mpremote cannot stop it; wipe the board once, see hardware/flashing.md, "
+    "'Reflashing a board that runs firmware older than {since}'"
+)
 
 
 class FlashError(RuntimeError):
@@ -117,6 +129,11 @@ def package_roots(files: list[BoardFile]) -> list[str]:
 class BoardFiles(Protocol):
     def describe(self) -> str: ...
 
+    def preflight(self) -> None:
+        """Raises FlashError if the board cannot be written for a reason on this side (a missing
+        tool or directory); checked before the running firmware is asked to stop."""
+        ...
+
     def probe(self) -> None:
         """Raises FlashError if the board's filesystem cannot be reached."""
         ...
@@ -130,7 +147,8 @@ class BoardFiles(Protocol):
 
 class DirectoryBoard:
     """An emulated board's filesystem: a directory. Reset asks the running firmware to REBOOT over
-    the serial link (the emulator restarts it from the directory); a bare board restarts by itself."""
+    the serial link (the emulator restarts it from the directory); when nothing answers, the board
+    is at its REPL (after MAINTENANCE) and gets a soft reset, Ctrl-D; a bare board restarts by itself."""
 
     def __init__(self, root: str | Path, port: str | None = None) -> None:
         self.root = Path(root)
@@ -139,9 +157,12 @@ class DirectoryBoard:
     def describe(self) -> str:
         return f"emulated board filesystem {self.root}"
 
-    def probe(self) -> None:
+    def preflight(self) -> None:
         if not self.root.is_dir():
             raise FlashError(f"{self.root} is not a directory (the emulated board's filesystem)")
+
+    def probe(self) -> None:
+        self.preflight()
 
     def _path(self, remote: str) -> Path:
         path = (self.root / remote).resolve()
@@ -162,20 +183,24 @@ class DirectoryBoard:
         tmp.replace(path)
 
     def reset(self, boot_timeout_s: float = 5.0) -> None:
-        """REBOOT, then wait for the restarted firmware's BOOT status, so that the old firmware,
-        still answering for a moment after its ACK, is never taken for the new one."""
+        """REBOOT (or Ctrl-D when no firmware answers), then wait for the restarted firmware's BOOT
+        status, so that the old firmware, still answering for a moment after its ACK, is never
+        taken for the new one."""
         if self.port is None:
             return
-        link = ScaleLink(self.port)
+        link = ScaleLink(self.port, tries=2)
         try:
             link.open()
-            link.reboot()
+            try:
+                link.reboot()
+            except CommandFailed:
+                link.write(SOFT_RESET)  # at the REPL; a bare board restarts the firmware by itself
             deadline = time.monotonic() + boot_timeout_s
             while time.monotonic() < deadline:
                 if any(isinstance(m, Status) and m.cause == StatusCause.BOOT for m in link.read(0.1)):
                     return
-        except (LinkLost, CommandFailed):
-            pass  # nothing answering (bare board): the emulator restarts the firmware by itself
+        except LinkLost:
+            pass  # no port: identify after the reset reports it
         finally:
             link.close()
 
@@ -208,6 +233,13 @@ class MpremoteBoard:
             detail = (done.stderr or done.stdout or "").strip().splitlines()
             raise FlashError(f"mpremote failed while {what}: {detail[-1] if detail else f'exit {done.returncode}'}")
         return done.stdout
+
+    def preflight(self) -> None:
+        """mpremote must be there: on PATH, or next to this Python (an unactivated virtualenv)."""
+        found = shutil.which(self.mpremote) or shutil.which(self.mpremote, path=str(Path(sys.executable).parent))
+        if found is None:
+            raise FlashError(f"{self.mpremote} not found: pip install mpremote")
+        self.mpremote = found
 
     def probe(self) -> None:
         out = self._run("exec", "import sys; print(sys.implementation.name)", what="reaching the REPL")
@@ -245,6 +277,14 @@ class MpremoteBoard:
         self._run("reset", what="resetting the board")
 
 
+class Handover(Enum):
+    """What a MAINTENANCE request got (enter_maintenance)."""
+
+    DONE = "the running firmware handed the board to its REPL"
+    REFUSED = "the running firmware does not know MAINTENANCE"
+    SILENT = "no scale firmware answered"
+
+
 @dataclass(frozen=True, slots=True)
 class FlashResult:
     files: int
@@ -252,6 +292,48 @@ class FlashResult:
     before: Identity | None
     after: Identity
     seconds: float
+    handover: Handover = Handover.SILENT
+
+
+def enter_maintenance(port: str) -> Handover:
+    """Asks the scale firmware on `port` to stop and hand the board to the MicroPython REPL, so that
+    mpremote can take it. Older firmware refuses; a bare board or one at the REPL does not answer."""
+    link = ScaleLink(port, tries=2)
+    try:
+        link.open()
+        link.maintenance()
+        return Handover.DONE
+    except CommandFailed as exc:
+        return Handover.REFUSED if exc.result is AckResult.UNKNOWN_COMMAND else Handover.SILENT
+    except LinkLost:
+        return Handover.SILENT
+    finally:
+        link.close()
+
+
+def reach_board(board: BoardFiles, handover: Handover, repl_timeout_s: float, before: Identity | None) -> None:
+    """board.probe(); after a handover, retried until the board's REPL answers (a real board resets
+    into it and disappears from USB for a moment). Failures name the likely cause."""
+    deadline = time.monotonic() + repl_timeout_s
+    if handover is Handover.DONE:
+        time.sleep(HANDOVER_S)
+    while True:
+        try:
+            board.probe()
+            return
+        except FlashError as exc:
+            if handover is Handover.DONE and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            if handover is Handover.DONE:
+                raise FlashError(
+                    f"{exc} (the scale firmware accepted MAINTENANCE, but the board's REPL did not answer "
+                    f"within {repl_timeout_s:g} s)"
+                ) from None
+            if handover is Handover.REFUSED or (before is not None and tuple(before.firmware) < MAINTENANCE_SINCE):
+                hint = OLD_FIRMWARE_HINT.format(since=version_text(MAINTENANCE_SINCE))
+                raise FlashError(f"{exc}\n{hint}") from None
+            raise
 
 
 def identify(port: str, tries: int = 1, wait_s: float = 0.5) -> Identity | None:
@@ -283,11 +365,15 @@ def flash(
     progress: Callable[[int, str], None] = lambda n, name: None,
     identify_timeout_s: float = 15.0,
     before: Identity | None = None,
+    repl_timeout_s: float = 15.0,
 ) -> FlashResult:
-    """Copies `files`, resets the board and checks it now runs the repo's firmware version."""
+    """Hands the board to its REPL, copies `files`, resets the board and checks it now runs the
+    repo's firmware version."""
     start = time.monotonic()
     want = firmware_version()
-    board.probe()
+    board.preflight()  # before the running firmware is stopped
+    handover = enter_maintenance(port)
+    reach_board(board, handover, repl_timeout_s, before)
     for root in package_roots(files):
         board.remove_tree(root)
     total = 0
@@ -314,4 +400,4 @@ def flash(
             f"after flashing, {port} runs firmware {version_text(after.firmware)}, not the repo's "
             f"{version_text(want)}: the copy did not take (is main.py frozen into the board image?)"
         )
-    return FlashResult(len(files), total, before, after, time.monotonic() - start)
+    return FlashResult(len(files), total, before, after, time.monotonic() - start, handover)

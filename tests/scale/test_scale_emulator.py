@@ -17,6 +17,8 @@ import pytest
 from firmware.core.events import ScaleFaulted, ScaleSampled
 from firmware.scale.calibration import DEFAULT_CALIBRATION, Calibration
 from firmware.scale.emulator import Corrupter, EmulatorError, counts_from_trace, micropython_binary
+from firmware.scale.link import CommandFailed, ScaleLink
+from firmware.scale.protocol import Ack, Samples, Status, StatusCause
 from firmware.scale.source import SerialScaleSource
 
 try:
@@ -151,6 +153,29 @@ def test_reboot_and_rate_change_through_the_real_firmware(emulate) -> None:
     assert all(-100 < g < 100 for g in grams), "an idle basket"
     assert source.stats()["reconnects"] == 0
     assert source.stats()["mcu_restarts"] == 1
+
+
+def test_maintenance_leaves_the_line_to_the_repl_until_a_soft_reset(emulate) -> None:
+    link = ScaleLink(str(emulate()), tries=2)
+    link.open()
+    try:
+        assert link.identify().firmware >= (1, 1, 0)
+        link.maintenance()
+        time.sleep(0.3)
+        link.read(0.05)  # what was sent before the ACK, and the emulated REPL's prompt
+        quiet = [m for _ in range(10) for m in link.read(0.05)]
+        assert not [m for m in quiet if isinstance(m, Samples | Status | Ack)], "no firmware on the line"
+        with pytest.raises(CommandFailed, match="no answer to IDENTIFY"):
+            link.identify()
+        link.write(b"\x04")  # Ctrl-D at the REPL: soft reset, main.py starts the firmware again
+        deadline = time.monotonic() + 10
+        booted = False
+        while not booted:
+            assert time.monotonic() < deadline, "firmware did not start after the soft reset"
+            booted = any(isinstance(m, Status) and m.cause == StatusCause.BOOT for m in link.read(0.1))
+        assert link.identify().next_seq == 0
+    finally:
+        link.close()
 
 
 def test_counts_from_trace_and_errors(tmp_path: Path) -> None:

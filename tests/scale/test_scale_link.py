@@ -16,7 +16,7 @@ from firmware.core.events import ScaleFaulted, ScaleRestored, ScaleSampled
 from firmware.scale import protocol as p
 from firmware.scale.calibration import Calibration
 from firmware.scale.fake_mcu import FakeMcu, PtyFakeMcu
-from firmware.scale.link import ProtocolMismatch, ScaleLink
+from firmware.scale.link import CommandFailed, ProtocolMismatch, ScaleLink
 from firmware.scale.source import SerialScaleSource
 
 CAL = Calibration(offset=50_000.0, counts_per_gram=100.0)
@@ -200,6 +200,19 @@ def test_commands_are_resent_until_acknowledged(link_path: Path) -> None:
         link.close()
     pings = [c for c in mcu.commands if c.command == p.MsgType.PING]
     assert len(pings) == 4 and len({c.token for c in pings}) == 1
+
+
+def test_maintenance_refused_by_older_firmware_says_so(link_path: Path) -> None:
+    mcu = FakeMcu()  # like firmware before 1.1.0: MAINTENANCE is an unknown command
+    with PtyFakeMcu(link_path, mcu):
+        link = ScaleLink(str(link_path))
+        link.open()
+        with pytest.raises(CommandFailed, match="MCU refused MAINTENANCE: unknown_command") as info:
+            link.maintenance()
+        link.close()
+    assert info.value.result is p.AckResult.UNKNOWN_COMMAND
+    [command] = mcu.commands
+    assert command.command == p.MsgType.MAINTENANCE == 0x16 and command.args == b""
 
 
 def test_unopenable_port_is_a_fault_not_a_crash(tmp_path: Path) -> None:

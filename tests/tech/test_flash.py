@@ -1,16 +1,21 @@
-"""`cartctl flash`: the manifest's files land on the board and IDENTIFY then reports the repo's
-firmware version; tested on an emulated board whose filesystem the real firmware runs from."""
+"""`cartctl flash`: the running firmware hands the board to its REPL (MAINTENANCE), the manifest's
+files land on the board and IDENTIFY then reports the repo's firmware version; tested on an emulated
+board whose filesystem the real firmware runs from, and through the mpremote driver with a stand-in
+for mpremote that, like the real one, reaches the REPL only when no firmware holds the line."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from firmware.cli.cartctl import main
+from firmware.scale.fake_mcu import FakeMcu, PtyFakeMcu
 from firmware.tech import flasher
 from firmware.tech.flasher import DirectoryBoard, FlashError, MpremoteBoard, firmware_version, plan_files
 from firmware.tech.profiles import load_profile
@@ -50,6 +55,7 @@ def test_flash_replaces_an_old_firmware(tmp_path: Path, emulator: Callable[..., 
     assert main(["flash", "--port", str(port), "--emulated-fs", str(board), "--yes"]) == 0
     out = capsys.readouterr().out
     assert "scale firmware 0.9.0" in out and f"runs firmware {REPO_VERSION}" in out
+    assert "handed the board to its REPL (MAINTENANCE)" in out
     assert flasher.identify(str(port)).firmware == firmware_version()
     for item in plan_files():
         assert (board / item.remote).read_bytes() == item.local.read_bytes()
@@ -142,3 +148,78 @@ def test_profile_renders_into_the_plan() -> None:
     files = flasher.with_board_file(plan_files(), render_board_file(load_profile("basket-4x50kg-esp32")))
     board_py = next(f for f in files if f.remote == "lib/scale_mcu/board.py").contents().decode()
     assert "DATA_PIN = 32" in board_py and 'BOARD = "esp32-devkitc"' in board_py
+
+
+class FakeMpremote:
+    """Stands in for mpremote on an emulated or fake board: it reaches the REPL only when no scale
+    firmware answers on the port (a running firmware keeps Ctrl-C off), writes nothing, and resets
+    the board with a soft reset (Ctrl-D), which the emulator's REPL honours."""
+
+    def __init__(self, port: Path) -> None:
+        self.port = port
+        self.calls: list[list[str]] = []
+        self.firmware_running_at_probe: list[bool] = []
+
+    def __call__(self, argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        self.calls.append(list(argv))
+        if argv[3] == "reset":
+            fd = os.open(self.port, os.O_WRONLY | os.O_NOCTTY)
+            try:
+                os.write(fd, flasher.SOFT_RESET)
+            finally:
+                os.close(fd)
+            return subprocess.CompletedProcess(argv, 0, "", "")
+        if argv[3] == "exec" and "sys.implementation" in argv[4]:
+            running = flasher.identify(str(self.port)) is not None
+            self.firmware_running_at_probe.append(running)
+            if running:
+                return subprocess.CompletedProcess(argv, 1, "", "mpremote: could not enter raw repl\n")
+            return subprocess.CompletedProcess(argv, 0, "micropython\n", "")
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+
+def test_mpremote_takes_the_board_after_maintenance(emulator: Callable[..., Path]) -> None:
+    port = emulator(scripted_counts([(5, 0.0)]))
+    before = flasher.identify(str(port), tries=20)
+    assert before is not None
+    mpremote = FakeMpremote(port)
+    board = MpremoteBoard(str(port), mpremote=sys.executable, run=mpremote)
+    result = flasher.flash(board, str(port), plan_files(), identify_timeout_s=10, before=before)
+    assert result.handover is flasher.Handover.DONE
+    assert mpremote.firmware_running_at_probe == [False], "the firmware had left the line to the REPL"
+    copied = [c[-1] for c in mpremote.calls if "cp" in c]
+    assert copied == [f":{f.remote}" for f in plan_files()]
+    assert mpremote.calls[-1][3] == "reset"
+    assert result.after.firmware == firmware_version()
+
+
+def test_old_firmware_without_maintenance_gets_the_wipe_hint(tmp_path: Path) -> None:
+    with PtyFakeMcu(tmp_path / "tty", FakeMcu()) as fake:  # answers MAINTENANCE with "unknown command"
+        port = fake.link_path
+        assert flasher.enter_maintenance(str(port)) is flasher.Handover.REFUSED
+        mpremote = FakeMpremote(port)
+        board = MpremoteBoard(str(port), mpremote=sys.executable, run=mpremote)
+        with pytest.raises(FlashError) as info:
+            flasher.flash(board, str(port), plan_files(), identify_timeout_s=1, repl_timeout_s=1)
+        assert [c for c in fake.mcu.commands if c.command == 0x16], "MAINTENANCE was asked for"
+    message = str(info.value)
+    assert "reaching the REPL: mpremote: could not enter raw repl" in message
+    assert "older than 1.1.0" in message and "hardware/flashing.md" in message
+    assert mpremote.firmware_running_at_probe == [True], "probed once, no retries without a handover"
+    assert not [c for c in mpremote.calls if "cp" in c], "nothing copied"
+
+
+def test_handover_outcomes(tmp_path: Path, emulator: Callable[..., Path]) -> None:
+    assert flasher.enter_maintenance(str(tmp_path / "no-such-port")) is flasher.Handover.SILENT
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    port = emulator(scripted_counts([(5, 0.0)]), firmware_dir=bare)  # MicroPython, no firmware yet
+    assert flasher.enter_maintenance(str(port)) is flasher.Handover.SILENT
+
+
+def test_mpremote_missing_is_found_before_the_firmware_is_stopped(tmp_path: Path) -> None:
+    with PtyFakeMcu(tmp_path / "tty", FakeMcu()) as fake:
+        board = MpremoteBoard(str(fake.link_path), mpremote="mpremote-does-not-exist", run=Recorder())
+        with pytest.raises(FlashError, match="pip install mpremote"):
+            flasher.flash(board, str(fake.link_path), plan_files())
+        assert not fake.mcu.commands, "nothing was sent to the board"
