@@ -207,6 +207,7 @@ class Matcher:
                 group = list(combo)
                 score = self.fit(group, grams, noise, t, measured=True)
                 if score is not None and score >= self.limits.accept_p:
-                    fits.append(GroupFit(group, score, True, [u.weight_g or 0.0 for u in group]))
+                    # one item out at a time is the rule; two or three at once must fit far better
+                    fits.append(GroupFit(group, score / OCCAM ** (size - 1), True, [u.weight_g or 0.0 for u in group]))
         fits.sort(key=lambda f: (-f.score, len(f.units)))
         return fits
