@@ -282,10 +282,14 @@ class Fusion:
             delta += latest.delta_g
             mismatch = latest.mismatch_uid
             noise = max(noise, latest.noise_g)
+        # a placement finishing (the hand letting go) comes before anything else, small or not
+        finishing = self._last_placement is not None and t - self._last_placement[0] <= self.config.finishing_s
+        if finishing and self._revise_recent_placement(t, delta, noise):
+            return
         if abs(delta) < self._shift_tolerance(event.settle_s):
             self.drift_ignored_g += delta
             return
-        if self._revise_recent_placement(t, delta, noise):
+        if not finishing and self._revise_recent_placement(t, delta, noise):
             return
         if delta > 0:
             self._weight_in(t, delta, noise, mismatch)
@@ -316,6 +320,8 @@ class Fusion:
         total = sum(u.weight_g or 0.0 for u in units)
         revised = total + delta
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
+        if delta > 0 and not at_once:  # later weight in is the next item, not this one growing
+            return False
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, (0.5 if at_once else 0.25) * total):
             return False
         score: float | None = None
