@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from firmware.tomlsections import parse_section
+
 
 class ConfigError(ValueError):
     pass
@@ -113,29 +115,11 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> CartConfig:
     for name, body in data.items():
         if name not in sections:
             raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(sections)})")
-        if not isinstance(body, dict):
-            raise ConfigError(f"{source}: [{name}] must be a table")
-        section_type = sections[name].default_factory()  # type: ignore[misc]
-        values[name] = _section(type(section_type), body, f"{source}: [{name}]")
+        section_type = type(sections[name].default_factory())  # type: ignore[misc]
+        values[name] = parse_section(section_type, body, f"{source}: [{name}]", ConfigError)
     config = CartConfig(**values)
     _check(config, source)
     return config
-
-
-def _section(cls: type, body: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in body.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
-        default = getattr(cls(), key)
-        expected = type(default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
-            raise ConfigError(f"{where}: '{key}' must be {expected.__name__}, got {value!r}")
-        kwargs[key] = value
-    return cls(**kwargs)
 
 
 def _check(config: CartConfig, source: str) -> None:

@@ -24,6 +24,7 @@ from firmware.core.weightbook import WeightBook
 from firmware.daemon.api import ApiServer
 from firmware.daemon.config import CartConfig, ConfigError, DaemonSection, load_config
 from firmware.daemon.service import CartService, DeviceHealth
+from firmware.fileio import write_atomic
 from firmware.journal import Journal
 from firmware.sync.credentials import CredentialError
 from firmware.verifiers import make_verifier
@@ -281,9 +282,7 @@ def load_book(path: Path) -> WeightBook:
 
 
 def save_book(book: WeightBook, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(book.to_dict()), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(book.to_dict()))
 
 
 if __name__ == "__main__":

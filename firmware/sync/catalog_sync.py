@@ -11,11 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from firmware.fileio import write_atomic
 from firmware.sync.client import StoreClient
 
 COLUMNS = ("code", "name", "price_cents", "sold_by", "weight_g", "weight_sd_g")
@@ -83,17 +82,3 @@ def _csv(rows: dict[str, dict[str, Any]]) -> str:
         row = rows[code]
         writer.writerow(["" if row.get(c) is None else row[c] for c in COLUMNS])
     return out.getvalue()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -12,9 +12,10 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from firmware.fileio import write_atomic
 
 CART_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SECRET_BYTES = 32
@@ -55,17 +56,7 @@ def save_credential(path: str | Path, credential: Credential) -> None:
         "secret_b64": credential.secret_b64,
         "store_url": credential.store_url,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".credential-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, indent=2), mode=0o600)
 
 
 def load_credential(path: str | Path) -> Credential:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from firmware.tomlsections import parse_section
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE_DIR = REPO / "hardware" / "profiles"
@@ -102,23 +104,6 @@ class Profile:
         return output_v_per_v_per_g / full_scale_v_per_v * HX711_FULL_SCALE_COUNTS
 
 
-def _section(cls: type, body: Any, where: str) -> Any:
-    if not isinstance(body, dict):
-        raise ProfileError(f"{where} must be a table")
-    known = {f.name: f for f in fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in body.items():
-        if key not in known:
-            raise ProfileError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
-        default = getattr(cls(), key)
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not type(default):
-            raise ProfileError(f"{where}: '{key}' must be {type(default).__name__}, got {value!r}")
-        kwargs[key] = value
-    return cls(**kwargs)
-
-
 def parse_profile(data: dict[str, Any], path: Path) -> Profile:
     sections = {"profile": ProfileSection, "mcu": McuSection, "scale": ScaleSection}
     for name in data:
@@ -127,7 +112,7 @@ def parse_profile(data: dict[str, Any], path: Path) -> Profile:
     for name in sections:
         if name not in data:
             raise ProfileError(f"{path}: missing section [{name}]")
-    built = {name: _section(cls, data[name], f"{path}: [{name}]") for name, cls in sections.items()}
+    built = {name: parse_section(cls, data[name], f"{path}: [{name}]", ProfileError) for name, cls in sections.items()}
     profile = Profile(path, **built)
     _check(profile)
     return profile

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
+
+from firmware.fileio import write_atomic  # noqa: F401 - re-exported for the technician tools
 
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -51,21 +50,3 @@ def dumps(tables: dict[str, dict[str, Any]], header: str = "") -> str:
         lines.append(f"[{_key(name)}]")
         lines.extend(f"{_key(k)} = {value_text(v)}" for k, v in body.items())
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: str | Path, text: str, mode: int = 0o644) -> Path:
-    """Temporary file in the same folder, fsync, rename: a power cut leaves the old or the new file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
