@@ -59,6 +59,7 @@ class FusionConfig:
     finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
     revise_window_s: float = 4.5  # ... and one this soon may be, when nothing else explains it
     resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
+    produce_wait_s: float = 6.0  # produce keyed with nothing going in after: the weight just before it
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
@@ -135,9 +136,9 @@ class Fusion:
             if u.alert_id is None or u.product is None
         ]
         times += [(u.left_t or 0.0) + cfg.return_window_s for u in self.basket.in_state(UnitState.LIFTED)]
-        if any(h.alert_id is not None for h in self._held(positive=True)):
+        if self._held(positive=True):
             times += [
-                u.scanned_t + cfg.resolve_delay_s
+                u.scanned_t + (cfg.produce_wait_s if u.by_weight else cfg.resolve_delay_s)
                 for u in self.basket.in_state(UnitState.PENDING)
                 if not u.old_weight_checked and u.product is not None
             ]
@@ -180,14 +181,13 @@ class Fusion:
                 # scanned before it goes in? Wait and see (`resolve_delay_s`) before pairing them.
                 continue
             if unit.by_weight:
-                self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
-            else:
-                fit = self.matcher.best_placement(
-                    self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit
-                )
-                if fit is None:
-                    continue
-                self._place(fit, t)
+                # produce keyed just after something went in: that may be it, or the produce may be
+                # about to go in; anything fits its weight, so wait (`produce_wait_s`) and see
+                return
+            fit = self.matcher.best_placement(self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit)
+            if fit is None:
+                continue
+            self._place(fit, t)
             self._settle_held(held, t, "scanned after it went in")
             return
 
@@ -523,7 +523,7 @@ class Fusion:
             if held.alert_id is None and held.decide_t <= t:
                 due.append((held.decide_t, held.hid, "held"))
         for unit in self.basket.in_state(UnitState.PENDING):
-            late = unit.scanned_t + cfg.resolve_delay_s
+            late = unit.scanned_t + (cfg.produce_wait_s if unit.by_weight else cfg.resolve_delay_s)
             if not unit.old_weight_checked and unit.product is not None and late <= t:
                 due.append((late, unit.uid, "old-weight"))
             deadline = unit.scanned_t + cfg.place_timeout_s
@@ -546,10 +546,14 @@ class Fusion:
         """A scan nothing followed: it may be the shopper scanning an item that went in unscanned."""
         unit.old_weight_checked = True
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
-            if held.alert_id is None:
+            if held.alert_id is None and not unit.by_weight:
                 continue
             if unit.by_weight:
-                return False  # produce keyed after the fact is weighed by what goes in next
+                if t - held.t > self.config.produce_wait_s + self.config.grace_s:
+                    continue  # only weight that went in about when it was keyed can be the produce
+                self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
+                self._settle_held(held, t, "keyed after it went in")
+                return True
             fit = self.matcher.best_placement(self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit)
             if fit is not None and fit.verified:  # an unknown weight proves nothing about old weight
                 self._place(fit, t)
