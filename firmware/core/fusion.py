@@ -59,6 +59,7 @@ class FusionConfig:
     finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
     revise_window_s: float = 4.5  # ... and one this soon may be, when nothing else explains it
     resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
+    rescan_window_s: float = 60.0  # weight reported unscanned can be claimed by a scan this long after
     produce_wait_s: float = 6.0  # produce keyed with nothing going in after: the weight just before it
     grace_s: float = 5.0  # a scan may come this long after its item went in
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
@@ -336,7 +337,8 @@ class Fusion:
                 return False
         confident = at_once and (score is None or score >= self.config.limits.accept_p)
         if delta < 0:  # something else taken out is a removal, not a correction...
-            if any(self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True)):
+            held_out = any(self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True))
+            if held_out and not confident:
                 return False
             others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
             removals = self.matcher.removal_fits(others, -delta, noise, t)
@@ -548,6 +550,8 @@ class Fusion:
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
             if held.alert_id is None and not unit.by_weight:
                 continue
+            if t - held.t > self.config.rescan_window_s:
+                continue  # a shopper fixing an alert scans while it is on the screen, not minutes later
             if unit.by_weight:
                 if t - held.t > self.config.produce_wait_s + self.config.grace_s:
                     continue  # only weight that went in about when it was keyed can be the produce
