@@ -1,0 +1,107 @@
+"""Fusion's second thoughts: a placement still finishing, small shifts of the basket, and the
+shopper's word correcting a guess the cart made a moment ago."""
+
+from __future__ import annotations
+
+from firmware.core.basket import UnitState
+from firmware.core.fusion_state import FusionState
+
+
+class Corrections(FusionState):
+    def _shift_tolerance(self, settle_s: float) -> float:
+        """Below this an unexplained change is the basket's contents shifting or creeping, not goods."""
+        drift = self.config.limits.drift_g
+        if settle_s == 0.0 or settle_s >= self.config.long_motion_s:  # crept while still, or after pushing
+            return max(self.config.shift_min_g, self.config.shift_rel * self.level_g)
+        return drift
+
+    def _revise_recent_placement(self, t: float, delta: float, noise: float) -> bool:
+        """A change right after a placement may be that placement finishing (a hand let go, an item
+        settling, more of the same produce): revise its weight when the revised one still fits."""
+        if self._last_placement is None:
+            return False
+        placed_t, units = self._last_placement
+        if t - placed_t > self.config.revise_window_s or any(u.state is not UnitState.PLACED for u in units):
+            return False
+        if delta > 0:  # a pending scan that fits is a new item, not a correction
+            fit = self.matcher.best_placement(self._pending_each(), delta, noise, t)
+            if fit is not None and fit.verified:
+                return False
+        total = sum(u.weight_g or 0.0 for u in units)
+        revised = total + delta
+        at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
+        if delta > 0 and not at_once:  # later weight in is the next item, not this one growing
+            return False
+        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, (0.5 if at_once else 0.25) * total):
+            return False
+        score: float | None = None
+        if all(u.verified for u in units):
+            for unit in units:  # judge against what was known before, not what this placement taught
+                self.matcher.unlearn(unit, unit.weight_g or 0.0)
+            score = self.matcher.fit(units, revised, noise, t)
+            for unit in units:
+                self.matcher.learn(unit, unit.weight_g or 0.0)
+            needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
+            if score is None or score < needed:
+                return False
+        confident = at_once and (score is None or score >= self.config.limits.accept_p)
+        if delta < 0:  # something else taken out is a removal, not a correction...
+            held_out = any(self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True))
+            if held_out and not confident:
+                return False
+            others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
+            removals = self.matcher.removal_fits(others, -delta, noise, t)
+            # ... unless the hand is still at the basket and the correction fits better than any removal
+            # (produce has no expected weight to judge a correction by: the hand is the likelier story)
+            if removals and not (confident and (score is None or score > removals[0].score)):
+                return False
+        self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
+        for unit in units:
+            old = unit.weight_g or 0.0
+            unit.weight_g = old * revised / total
+            self.matcher.relearn(unit, old, unit.weight_g)
+            self._emit(
+                t,
+                "cart.item_revised",
+                uid=unit.uid,
+                code=unit.code,
+                weight_g=round(unit.weight_g, 1),
+                amount_cents=unit.amount_cents(),
+            )
+        return True
+
+    def _undo_recent_revision(self, t: float, key: str) -> bool:
+        """The cart took a small loss of weight for a placement settling; the shopper now says an item
+        went out: if that item's weight is what left, undo the revision and take it out instead."""
+        if self._last_revision is None:
+            return False
+        revised_t, before, delta = self._last_revision
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
+        if delta >= 0 or t - revised_t > self.config.announce_window_s or not named:
+            return False
+        fits = self.matcher.removal_fits(named, -delta, 1.0, t, max_units=1)
+        if not fits:
+            return False
+        self._last_revision = None
+        for unit, weight in before:
+            self.matcher.relearn(unit, unit.weight_g or 0.0, weight)
+            unit.weight_g = weight
+        self._take_out(fits[0].units, t, UnitState.REMOVED)
+        return True
+
+    def _correct_recent_removal(self, t: float, key: str) -> bool:
+        """The shopper names what they just took out, and the cart had guessed another item: believe
+        the shopper when the named item's weight fits the removal at least loosely."""
+        recent = [u for u in self.basket.in_state(UnitState.LIFTED) if t - (u.left_t or 0.0) <= self.config.grace_s]
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
+        if not recent or not named:
+            return False
+        guessed = max(recent, key=lambda u: u.left_t or 0.0)
+        left_g = guessed.weight_g or 0.0
+        best = max(named, key=lambda u: self.matcher.fit([u], left_g, 1.0, t, measured=True) or 0.0)
+        score = self.matcher.fit([best], left_g, 1.0, t, measured=True)
+        if score is None or score < self.config.limits.accept_p / 100.0:
+            return False
+        self._put_back(guessed, t)
+        self._take_out([best], t, UnitState.REMOVED)
+        return True

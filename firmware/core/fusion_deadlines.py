@@ -1,0 +1,104 @@
+"""Fusion's clock: what falls due when nothing happens (grace periods, scans nothing followed,
+removals becoming final), and what checkout and the end of the session settle."""
+
+from __future__ import annotations
+
+from firmware.core.basket import AlertKind, HeldChange, Unit, UnitState
+from firmware.core.fusion_state import FusionState
+from firmware.core.grouping import GroupFit
+
+
+class Deadlines(FusionState):
+    def next_deadline(self) -> float | None:
+        """When something will fall due with no further input (an alert, a final removal)."""
+        cfg = self.config
+        times = [h.decide_t for h in self.basket.held.values() if h.alert_id is None]
+        times += [
+            u.scanned_t + cfg.place_timeout_s
+            for u in self.basket.in_state(UnitState.PENDING)
+            if u.alert_id is None or u.product is None
+        ]
+        times += [(u.left_t or 0.0) + cfg.return_window_s for u in self.basket.in_state(UnitState.LIFTED)]
+        if self._held(positive=True):
+            times += [
+                u.scanned_t + (cfg.produce_wait_s if u.by_weight else cfg.resolve_delay_s)
+                for u in self.basket.in_state(UnitState.PENDING)
+                if not u.old_weight_checked and u.product is not None
+            ]
+        return min(times, default=None)
+
+    def _advance(self, t: float) -> None:
+        cfg = self.config
+        due: list[tuple[float, int, str]] = []
+        for held in self.basket.held.values():
+            if held.alert_id is None and held.decide_t <= t:
+                due.append((held.decide_t, held.hid, "held"))
+        for unit in self.basket.in_state(UnitState.PENDING):
+            late = unit.scanned_t + (cfg.produce_wait_s if unit.by_weight else cfg.resolve_delay_s)
+            if not unit.old_weight_checked and unit.product is not None and late <= t:
+                due.append((late, unit.uid, "old-weight"))
+            deadline = unit.scanned_t + cfg.place_timeout_s
+            if deadline <= t and (unit.alert_id is None or unit.product is None):
+                due.append((deadline, unit.uid, "pending"))
+        for unit in self.basket.in_state(UnitState.LIFTED):
+            if (unit.left_t or 0.0) + cfg.return_window_s <= t:
+                unit.state = UnitState.REMOVED
+        for when, ident, what in sorted(due):
+            if what == "held":
+                if ident in self.basket.held:
+                    self._alert_held(self.basket.held[ident], when)
+            elif self.basket.units[ident].state is UnitState.PENDING:
+                if what == "old-weight":
+                    self._pair_with_old_weight(self.basket.units[ident], when)
+                else:
+                    self._pending_overdue(self.basket.units[ident], when)
+
+    def _pair_with_old_weight(self, unit: Unit, t: float) -> bool:
+        """A scan nothing followed: it may be the shopper scanning an item that went in unscanned."""
+        unit.old_weight_checked = True
+        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
+            if held.alert_id is None and not unit.by_weight:
+                continue
+            if t - held.t > self.config.rescan_window_s:
+                continue  # a shopper fixing an alert scans while it is on the screen, not minutes later
+            if unit.by_weight:
+                if t - held.t > self.config.produce_wait_s + self.config.grace_s:
+                    continue  # only weight that went in about when it was keyed can be the produce
+                self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
+                self._settle_held(held, t, "keyed after it went in")
+                return True
+            fit = self.matcher.best_placement(self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit)
+            if fit is not None and fit.verified:  # an unknown weight proves nothing about old weight
+                self._place(fit, t)
+                self._settle_held(held, t, "scanned after it went in")
+                return True
+        return False
+
+    def _flush(self, t: float) -> None:
+        for held in list(self.basket.held.values()):
+            if held.alert_id is None:
+                self._alert_held(held, t)
+        for unit in sorted(self.basket.in_state(UnitState.PENDING), key=lambda u: u.scanned_t):
+            if unit.product is not None and unit.state is UnitState.PENDING and not unit.old_weight_checked:
+                self._pair_with_old_weight(unit, t)
+        for unit in self.basket.in_state(UnitState.PENDING):
+            if unit.alert_id is None or unit.product is None:
+                self._pending_overdue(unit, t)
+
+    def _pending_overdue(self, unit: Unit, t: float) -> None:
+        if unit.product is None:  # an unknown code whose item never went in: nothing to price
+            unit.state = UnitState.CANCELLED
+            self._resolve(unit.alert_id, t, "nothing went in")
+            return
+        unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{unit.product.name} scanned; nothing went in")
+
+    def _alert_held(self, held: HeldChange, t: float) -> None:
+        grams = abs(held.delta_g)
+        waiting = self.basket.units.get(held.mismatch_uid) if held.mismatch_uid is not None else None
+        if held.delta_g < 0:
+            kind, detail = AlertKind.REMOVAL_UNIDENTIFIED, f"{grams:.0f} g taken out; which item was it?"
+        elif waiting is not None and waiting.state is UnitState.PENDING:
+            kind, detail = AlertKind.WEIGHT_MISMATCH, f"{grams:.0f} g went in; it does not fit {waiting.code}"
+        else:
+            kind, detail = AlertKind.UNSCANNED_ITEM, f"{grams:.0f} g went in without a scan"
+        held.alert_id = self._raise(t, kind, detail)

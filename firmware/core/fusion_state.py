@@ -1,0 +1,177 @@
+"""Fusion's state and the small steps every rule uses: placing, taking out, holding a change,
+raising and resolving alerts. The rules themselves are in `fusion.py` and its two helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from firmware.core.basket import Alert, AlertKind, Basket, HeldChange, Unit, UnitState
+from firmware.core.catalog import Catalog, UnknownCode
+from firmware.core.grouping import GroupFit
+from firmware.core.matching import Matcher, MatchLimits
+from firmware.core.verifier import RuleVerifier, Verifier
+from firmware.core.weightbook import WeightBook
+
+
+class Phase(StrEnum):
+    SHOPPING = "shopping"
+    CHECKOUT = "checkout"  # the shopper asked to pay; alerts may still be resolved
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class FusionConfig:
+    limits: MatchLimits = field(default_factory=MatchLimits)
+    ambiguous_ratio: float = 0.1  # a second removal fit this close to the best makes it ambiguous
+    merge_window_s: float = 5.0  # an unexplained change this recent is netted with the next one
+    finishing_s: float = 2.0  # a change this soon after a placement is most likely that placement finishing
+    revise_window_s: float = 4.5  # ... and one this soon may be, when nothing else explains it
+    resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
+    rescan_window_s: float = 60.0  # weight reported unscanned can be claimed by a scan this long after
+    produce_wait_s: float = 6.0  # produce keyed with nothing going in after: the weight just before it
+    grace_s: float = 5.0  # a scan may come this long after its item went in
+    place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
+    announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
+    answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
+    return_window_s: float = 120.0  # a lifted item put back within this long returns silently
+    long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
+    shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
+    shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    t: float
+    kind: str  # cart.item_added, cart.item_removed, alert.raised, alert.resolved, scan.pending, ...
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Announcement:
+    t: float
+    code: str
+    key: str
+
+
+class FusionState:
+    def __init__(
+        self,
+        catalog: Catalog,
+        verifier: Verifier | None = None,
+        config: FusionConfig | None = None,
+        book: WeightBook | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.config = config or FusionConfig()
+        self.matcher = Matcher(verifier or RuleVerifier(), self.config.limits, book=book)
+        self.basket = Basket()
+        self.phase = Phase.SHOPPING
+        self.now = 0.0
+        self.level_g = 0.0
+        self.drift_ignored_g = 0.0
+        self.scale_alert: int | None = None
+        self.camera_alert: int | None = None
+        self.announced: list[Announcement] = []
+        self._last_placement: tuple[float, list[Unit]] | None = None
+        self._last_revision: tuple[float, list[tuple[Unit, float]], float] | None = None
+        self._out: list[Effect] = []
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.matcher.verifier
+
+    def _held(self, *, positive: bool) -> list[HeldChange]:
+        return [h for h in self.basket.held.values() if (h.delta_g > 0) == positive]
+
+    def _settle_held(self, held: HeldChange, t: float, why: str) -> None:
+        self.basket.held.pop(held.hid, None)
+        self._resolve(held.alert_id, t, why)
+
+    def _pending_each(self) -> list[Unit]:
+        pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None and not u.by_weight]
+        return sorted(pending, key=lambda u: -u.scanned_t)
+
+    def _place(self, fit: GroupFit, t: float) -> None:
+        single_kind = len({u.key for u in fit.units}) == 1
+        for unit, share in zip(fit.units, fit.shares_g, strict=True):
+            unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PLACED, share, t, fit.verified
+            unit.placed_with = len(fit.units)
+            self._resolve(unit.alert_id, t, "it went in")
+            unit.alert_id = None
+            if single_kind or not fit.verified:
+                self.matcher.learn(unit, share)
+            self._emit(
+                t,
+                "cart.item_added",
+                uid=unit.uid,
+                code=unit.code,
+                weight_g=round(share, 1),
+                amount_cents=unit.amount_cents(),
+                verified=fit.verified,
+            )
+        self._last_placement = (t, list(fit.units))
+
+    def _put_back(self, unit: Unit, t: float) -> None:
+        unit.state, unit.left_t = UnitState.PLACED, None
+        self._emit(
+            t,
+            "cart.item_added",
+            uid=unit.uid,
+            code=unit.code,
+            weight_g=round(unit.weight_g or 0.0, 1),
+            amount_cents=unit.amount_cents(),
+            verified=True,
+            returned=True,
+        )
+
+    def _take_out(self, units: list[Unit], t: float, state: UnitState) -> None:
+        for unit in units:
+            unit.state, unit.left_t = state, t
+            if unit.product is None:
+                self._resolve(unit.alert_id, t, "the unknown item was taken out")
+            self._emit(
+                t,
+                "cart.item_removed",
+                uid=unit.uid,
+                code=unit.code,
+                amount_cents=unit.amount_cents(),
+                final=state is UnitState.REMOVED,
+            )
+
+    def _hold_removal(self, t: float, delta_g: float, noise: float) -> None:
+        hid = self.basket.new_id()
+        self.basket.held[hid] = HeldChange(hid, t, delta_g, noise, t + self.config.answer_grace_s)
+
+    def _raise(self, t: float, kind: AlertKind, detail: str) -> int:
+        alert = Alert(self.basket.new_id(), t, kind, detail)
+        self.basket.alerts.append(alert)
+        self._emit(t, "alert.raised", aid=alert.aid, alert=str(kind), detail=detail)
+        return alert.aid
+
+    def _resolve(self, aid: int | None, t: float, why: str) -> None:
+        alert = self.basket.alert(aid)
+        if alert is None or alert.resolved:
+            return
+        alert.resolved, alert.resolved_t, alert.resolution = True, t, why
+        self._emit(t, "alert.resolved", aid=alert.aid, alert=str(alert.kind), why=why)
+
+    def _key_of(self, code: str) -> str | None:
+        try:
+            return self.catalog.lookup(code).product.key
+        except UnknownCode:
+            return None
+
+    def _emit(self, t: float, kind: str, **data: Any) -> None:
+        self._out.append(Effect(t, kind, data))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tick:
+    t: float
+
+
+def _bill_of(units: list[Unit]) -> list[int]:
+    """What taking these units out does to the bill: twins at one price leave the same bill."""
+    return sorted(u.amount_cents() for u in units)
