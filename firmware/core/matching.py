@@ -20,7 +20,7 @@ from firmware.core.verifier import FitQuery, Verifier
 from firmware.core.weightbook import WeightBook
 
 UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a group)
-PRODUCE_SCATTER = 0.15  # ... of a piece of produce
+PRODUCE_SCATTER = 0.3  # ... of a piece of produce
 MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
 TRIPLES_POOL = 15  # three units taken out at once: looked for among this many most recent
 PROMPT_S = 20.0  # most items go in within this long of their scan

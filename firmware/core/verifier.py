@@ -46,9 +46,9 @@ class RuleVerifier:
 
     name: str = "rule"
     unit_scatter: float = 0.02  # relative sd of one unit around its product's weight
-    produce_scatter: float = 0.15  # ... of one piece of produce (avocados, mangoes) around the typical
+    produce_scatter: float = 0.3  # ... of one piece of produce (avocados, mangoes) around the typical
     catalog_error: float = 0.025  # relative sd of a catalog weight against the truth
-    learned_error: float = 0.005  # relative sd of a weight learned from placements
+    learned_error: float = 0.015  # relative sd of a weight learned from a few placements
     scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
     noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
 
