@@ -23,6 +23,7 @@ UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a gr
 PRODUCE_SCATTER = 0.3  # ... of a piece of produce
 MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
 TRIPLES_POOL = 15  # three units taken out at once: looked for among this many most recent
+WELL_KNOWN_N = 10.0  # observations after which a learned weight is as good as a measurement
 PROMPT_S = 20.0  # most items go in within this long of their scan
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
@@ -60,10 +61,10 @@ class Matcher:
         seen = self.learned.get(unit.key)
         if seen:
             return sum(seen) / len(seen), None, True
-        if self.book is not None:
+        if self.book is not None and not is_plu(unit.key):  # produce pieces differ too much to learn one
             known = self.book.estimate(unit.key)
-            if known is not None:
-                return known[0], known[1], True
+            if known is not None:  # its spread says how well it is known; trusted like a measurement once well known
+                return known[0], known[1], known[2] >= WELL_KNOWN_N
         if unit.product.weight_g is None:
             return None
         return unit.product.weight_g, unit.product.weight_sd_g, False

@@ -40,7 +40,7 @@ class WeightStats:
 @dataclass(slots=True)
 class WeightBook:
     entries: dict[str, WeightStats] = field(default_factory=dict)
-    min_n: float = 2.0  # observations before the book is trusted
+    min_n: float = 3.0  # observations before the book is trusted
     outlier_sd: float = 5.0  # a new observation this far off an established weight is not learned
 
     def estimate(self, key: str) -> tuple[float, float, float] | None:
@@ -48,8 +48,8 @@ class WeightBook:
         stats = self.entries.get(key)
         if stats is None or stats.n < self.min_n:
             return None
-        # with few observations the sample spread understates the truth: never trust less than 1 %
-        return stats.mean, max(stats.sd, 0.01 * stats.mean, 0.5), stats.n
+        # with few observations the sample spread understates the truth: widen it, never below 2 %
+        return stats.mean, max(stats.sd * (1.0 + 2.0 / stats.n), 0.02 * stats.mean, 0.5), stats.n
 
     def observe(self, key: str, grams: float, *, confirmed: bool = False) -> bool:
         if not grams > 0:
