@@ -112,13 +112,7 @@ class Fusion(Deadlines, Corrections):
             named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
             # the shopper's answer, if the weight that left can be that item (a loose check: they know)
             fits = self.matcher.removal_fits(named, -held.delta_g, held.noise_g, t, max_units=1)
-            loose = [
-                u
-                for u in named
-                if (self.matcher.fit([u], -held.delta_g, 1.0, t, measured=True) or 0.0)
-                >= self.config.limits.accept_p / 100.0
-            ]
-            chosen = fits[0].units if fits else loose[:1]
+            chosen = fits[0].units if fits else self._loosely_fitting(named, -held.delta_g, t)[:1]
             if chosen:
                 self._take_out(chosen, t, UnitState.REMOVED)
                 self._settle_held(held, t, "the shopper said what was taken out")
@@ -209,6 +203,12 @@ class Fusion(Deadlines, Corrections):
         hid = self.basket.new_id()
         self.basket.held[hid] = HeldChange(hid, t, grams, noise, t + self.config.grace_s, mismatch_uid=mismatch)
 
+    def _loosely_fitting(self, units: list[Unit], grams: float, t: float) -> list[Unit]:
+        """Units the shopper named whose weight is at least loosely what left, best first."""
+        scored = [(self.matcher.fit([u], grams, 1.0, t, measured=True) or 0.0, u) for u in units]
+        needed = self.config.limits.accept_p / 100.0
+        return [u for score, u in sorted(scored, key=lambda su: -su[0]) if score >= needed]
+
     def _weight_out(self, t: float, grams: float, noise: float) -> None:
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
             if self.matcher.fits_grams(held.delta_g, grams, noise):
@@ -219,9 +219,10 @@ class Fusion(Deadlines, Corrections):
         for note in list(self.announced):
             named = [u for u in placed if u.key == note.key]
             fits = self.matcher.removal_fits(named, grams, noise, t)
-            if fits:
+            chosen = fits[0].units if fits else self._loosely_fitting(named, grams, t)[:1]
+            if chosen:  # the shopper said so: a loose fit is enough (a hand may have pressed it going in)
                 self.announced.remove(note)
-                self._take_out(fits[0].units, t, UnitState.REMOVED)
+                self._take_out(chosen, t, UnitState.REMOVED)
                 return
         fits = self.matcher.removal_fits(placed, grams, noise, t)
         if not fits:
