@@ -32,7 +32,9 @@ class Corrections(FusionState):
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
         if delta > 0 and not at_once:  # later weight in is the next item, not this one growing
             return False
-        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, (0.5 if at_once else 0.25) * total):
+        # a hand on a light bag of produce can weigh more than the produce; on packs it is less
+        share = 0.75 if not all(u.verified for u in units) else (0.5 if at_once else 0.25)
+        if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, share * total):
             return False
         score: float | None = None
         if all(u.verified for u in units):
@@ -50,7 +52,9 @@ class Corrections(FusionState):
             if held_out and not confident:
                 return False
             others = [u for u in self.basket.in_state(UnitState.PLACED) if u not in units]
-            removals = self.matcher.removal_fits(others, -delta, noise, t)
+            # after produce (no expected weight), only one whole item fitting is a likelier story than the
+            # hand that held the bag letting go; two or three items at once are not
+            removals = self.matcher.removal_fits(others, -delta, noise, t, max_units=1 if score is None else 3)
             # ... unless the hand is still at the basket and the correction fits better than any removal
             # (produce has no expected weight to judge a correction by: the hand is the likelier story)
             if removals and not (confident and (score is None or score > removals[0].score)):
