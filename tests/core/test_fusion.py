@@ -227,3 +227,40 @@ def test_small_shifts_are_not_goods_but_add_up_to_a_review() -> None:
     s.end(200)
     assert s.alerts == []
     assert s.review.reasons == ["basket_weight_disagrees"]
+
+
+def test_hand_letting_go_of_produce_is_a_revision_not_a_removal() -> None:
+    s = Session().scan(1, GUM).weight(3, 21.5).scan(5, TOMATOES).weight(8, 452)
+    s.plu(20, BANANAS).weight(24, 640.0).weight(25, -28.0)  # the hand on the bag lets go a second later
+    s.end(40)
+    assert (BANANAS, 1, 122) in s.bill  # 612 g at 1.99/kg, not 640 g
+    assert (GUM, 1, 99) in s.bill  # not taken for the 28 g that left
+    assert s.alerts == []
+
+
+def test_a_press_and_its_release_are_one_placement() -> None:
+    # tomatoes put in with a hand pressing 148 g, the hand lifts, and only then the scan
+    s = Session().weight(10, 600.0).weight(11, -148.5).scan(13, TOMATOES)
+    s.fusion.handle(WeightSettled(30, 0, s.level, 1.0))
+    s.end(40)
+    assert s.bill == [(TOMATOES, 1, 129)]
+    assert s.alerts == []
+
+
+def test_produce_keyed_after_an_unscanned_item_waits_for_its_own_weight() -> None:
+    s = Session().weight(10, 448.0).plu(10.5, BANANAS).weight(14.0, 669.0).end(40)
+    assert (BANANAS, 1, 133) in s.bill  # 669 g x 1.99/kg: the produce took the weight that followed it
+    assert ("unscanned_item", False) in s.alerts  # the 448 g that went in first is still unexplained
+    assert s.review.required
+
+
+def test_the_named_item_needs_only_a_loose_fit() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 470.0)  # measured with a hand still pressing
+    s.say_removed(20, TOMATOES).weight(22, -452.0).end(40)
+    assert s.bill == [] and s.alerts == []
+
+
+def test_one_of_two_identical_units_weighed_apart_leaves_without_a_question() -> None:
+    s = Session().scan(1, TOMATOES).scan(2, TOMATOES).weight(4, 448.0).weight(7, 461.0)
+    s.weight(30, -448.3).end(200)
+    assert s.bill == [(TOMATOES, 1, 129)] and s.alerts == []
