@@ -114,14 +114,11 @@ class Journal:
             if row is not None:
                 raise JournalError(f"session {session_id} is already in the journal ({row[0]})")
             db.execute(
-                "INSERT INTO sessions (session_id, cart_id, opened_unix, catalog, catalog_sha256)"
-                " VALUES (?,?,?,?,?)",
+                "INSERT INTO sessions (session_id, cart_id, opened_unix, catalog, catalog_sha256) VALUES (?,?,?,?,?)",
                 (session_id, cart_id, time.time(), catalog, catalog_sha256),
             )
 
-    def close_session(
-        self, session_id: str, report: dict[str, Any], outbox: dict[str, Any] | None = None
-    ) -> None:
+    def close_session(self, session_id: str, report: dict[str, Any], outbox: dict[str, Any] | None = None) -> None:
         """End the session; `outbox` (a message for the store) is queued in the same transaction."""
         with self.transaction() as db:
             db.execute(
@@ -130,8 +127,7 @@ class Journal:
             )
             if outbox is not None:
                 db.execute(
-                    "INSERT INTO outbox (message_id, session_id, topic, payload, created_unix)"
-                    " VALUES (?,?,?,?,?)",
+                    "INSERT INTO outbox (message_id, session_id, topic, payload, created_unix) VALUES (?,?,?,?,?)",
                     (
                         outbox["message_id"],
                         session_id,
@@ -177,10 +173,7 @@ class Journal:
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO entries (session_id, t, role, kind, data) VALUES (?,?,?,?,?)",
-                [
-                    (session_id, t, role, kind, json.dumps(data, sort_keys=True))
-                    for t, role, kind, data in rows
-                ],
+                [(session_id, t, role, kind, json.dumps(data, sort_keys=True)) for t, role, kind, data in rows],
             )
 
     def record_samples(self, session_id: str, block: ScaleSampled) -> None:
@@ -205,8 +198,7 @@ class Journal:
 
     def last_state(self, session_id: str, kind: str) -> dict[str, Any] | None:
         row = self.db.execute(
-            "SELECT data FROM entries WHERE session_id = ? AND role = 'state' AND kind = ?"
-            " ORDER BY seq DESC LIMIT 1",
+            "SELECT data FROM entries WHERE session_id = ? AND role = 'state' AND kind = ? ORDER BY seq DESC LIMIT 1",
             (session_id, kind),
         ).fetchone()
         return json.loads(row[0]) if row else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class PipelineStats:
     frames: int = 0
     frames_ignored: int = 0
     scans_from_frames: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CartPipeline:

@@ -15,9 +15,7 @@ import firmware.cli as cli_package
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cartctl", description="Smart cart tools: replay, scale, camera, rig."
-    )
+    parser = argparse.ArgumentParser(prog="cartctl", description="Smart cart tools: replay, scale, camera, rig.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
         if module_info.name.startswith("cmd_"):

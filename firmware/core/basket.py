@@ -75,7 +75,6 @@ class HeldChange:
     decide_t: float  # grace ends: raise an alert if still unexplained
     alert_id: int | None = None
     mismatch_uid: int | None = None  # the pending unit it failed to fit, if any
-    candidates: tuple[int, ...] = ()  # removals: units it could be
 
 
 @dataclass(slots=True)

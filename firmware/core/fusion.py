@@ -154,18 +154,16 @@ class Fusion(Deadlines, Corrections):
         if finishing and self._revise_recent_placement(t, delta, noise):
             return
         if abs(delta) < self._shift_tolerance(event.settle_s):
-            self.drift_ignored_g += delta
-            return
+            return  # the basket's contents shifting or creeping, not goods
         if not finishing and self._revise_recent_placement(t, delta, noise):
             return
         if delta > 0:
             self._weight_in(t, delta, noise, mismatch)
-        elif not self.basket.in_state(UnitState.PLACED) and not self._held(positive=True):
-            self.drift_ignored_g += delta  # nothing in the basket to take out: its zero moved
-        else:
+        elif self.basket.in_state(UnitState.PLACED) or self._held(positive=True):
             self._weight_out(t, -delta, noise)
+        # (weight out of a basket holding nothing: its zero moved)
 
-    def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None, *, clean: bool = True) -> None:
+    def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
         pending = self._pending_each()
         self.matcher.pending_count = len(pending)
         fit = self.matcher.best_placement(pending, grams, noise, t)
@@ -178,10 +176,10 @@ class Fusion(Deadlines, Corrections):
         if fit is not None and fit.verified and not keyed_last:  # (produce keyed since: its weight comes first)
             self._place(fit, t)
             return
-        if clean and produce and grams <= self.config.limits.max_item_g:
+        if produce and grams <= self.config.limits.max_item_g:
             self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
             return
-        if clean and fit is not None:
+        if fit is not None:
             self._place(fit, t)
             return
         lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))

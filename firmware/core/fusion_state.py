@@ -70,7 +70,6 @@ class FusionState:
         self.phase = Phase.SHOPPING
         self.now = 0.0
         self.level_g = 0.0
-        self.drift_ignored_g = 0.0
         self.scale_alert: int | None = None
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []

@@ -73,9 +73,6 @@ class Matcher:
         if unit.product is not None and not unit.by_weight:
             self.learned.setdefault(unit.key, []).append(grams)
 
-    def verifier_scatter(self, produce: bool) -> float:
-        return PRODUCE_SCATTER if produce else UNIT_SCATTER
-
     def unlearn(self, unit: Unit, grams: float) -> None:
         seen = self.learned.get(unit.key)
         if seen and grams in seen:
@@ -95,7 +92,7 @@ class Matcher:
             if measured and unit.weight_g is not None:
                 expected += unit.weight_g
                 # weighed alone it is known to the gram; as a share of several, only roughly
-                scatter = self.verifier_scatter(produce) if unit.placed_with > 1 else 0.0
+                scatter = (PRODUCE_SCATTER if produce else UNIT_SCATTER) if unit.placed_with > 1 else 0.0
                 sds.append(max(MEASURED_SD_G, scatter * unit.weight_g))
                 continue
             guess = self.expected(unit)

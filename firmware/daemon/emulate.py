@@ -56,7 +56,6 @@ class EmulatedCamera:
         self._showing: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self._next = clock()
-        self.frames = 0
 
     def show(self, code: str) -> None:
         with self._lock:
@@ -74,7 +73,6 @@ class EmulatedCamera:
         if showing is not None:
             wobble = (int(8 * np.sin(now * 7)), int(6 * np.cos(now * 5)))  # a hand is never quite still
             image = frame_with_code(showing[0], offset=wobble)
-        self.frames += 1
         return list(self.scanner.handle_frame(Frame(now, image, "emulated")))
 
 
