@@ -9,7 +9,7 @@ from pathlib import Path
 from firmware.core.catalog import load_catalog
 from firmware.core.events import SessionEnded
 from firmware.core.fusion import Effect
-from firmware.core.money import format_cents
+from firmware.core.money import bill_row, format_cents
 from firmware.core.trace import read_trace
 from firmware.pipeline import CartPipeline
 
@@ -64,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
     report = pipeline.close()
     print("\nbill")
     for item in report["items"]:
-        weight = f"{item['weight_g']:.0f} g" if item["weight_g"] else f"x{item['qty']}"
-        print(f"  {item['name'][:38]:<38} {weight:>8} {format_cents(item['amount_cents'], currency):>10}")
-    print(f"  {'total':<38} {'':>8} {format_cents(report['total_cents'], currency):>10}")
+        print(bill_row(item["name"], item["amount_cents"], currency, item["qty"], item["weight_g"]))
+    print(bill_row("total", report["total_cents"], currency))
     review = report["review"]
     print("review: " + (", ".join(review["reasons"]) if review["required"] else "not needed, settled by the cart"))
     return 0

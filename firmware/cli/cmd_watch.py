@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from firmware.core.money import format_cents
+from firmware.core.money import bill_row
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,14 +38,12 @@ def render(snapshot: dict) -> str:
     currency = snapshot.get("currency", "EUR")
     out = [f"cart {snapshot['cart_id']}  {snapshot['state']}  session {snapshot.get('session_id') or '-'}"]
     for line in snapshot["lines"]:
-        amount = format_cents(line["amount_cents"], currency)
-        qty = f"{line['weight_g']:.0f} g" if line.get("weight_g") else f"x{line['qty']}"
-        out.append(f"  {line['name'][:40]:<40} {qty:>8} {amount:>10}")
+        out.append(bill_row(line["name"], line["amount_cents"], currency, line["qty"], line.get("weight_g")))
     for unit in snapshot["pending"]:
         out.append(f"  (scanned, not in yet) {unit['name'][:40]}")
     for alert in snapshot["alerts"]:
         out.append(f"  ! {alert['kind']}: {alert['detail']} -- {alert['hint']}")
-    out.append(f"  {'total':<40} {'':>8} {format_cents(snapshot['total_cents'], currency):>10}")
+    out.append(bill_row("total", snapshot["total_cents"], currency))
     scale = snapshot["devices"]["scale"]
     out.append(
         f"  scale {'ok' if scale['ok'] else 'FAULT'} {scale.get('level_g', 0):.0f} g"
