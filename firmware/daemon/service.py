@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from firmware.core.basket import AlertKind, Basket, UnitState
-from firmware.core.catalog import Catalog, UnknownCode
+from firmware.core.catalog import Catalog, Product, UnknownCode
 from firmware.core.events import (
     CameraFaulted,
     CameraRestored,
@@ -32,6 +32,7 @@ from firmware.core.events import (
     SessionEnded,
 )
 from firmware.core.fusion import Effect, Phase
+from firmware.core.gtin import is_plu
 from firmware.core.verifier import Verifier
 from firmware.core.weightbook import WeightBook
 from firmware.journal import Journal
@@ -91,6 +92,8 @@ class CartService:
         self.book = book
         self.session_closed: list[Callable[[dict[str, Any]], None]] = []  # after a session ended
         self._next_catalog: Catalog | None = None
+        self._search: list[tuple[str, Product]] = []
+        self._search_catalog: Catalog | None = None
         self.pipeline: CartPipeline | None = None
         self.t0 = 0.0
         self.last_report: dict[str, Any] | None = None
@@ -252,10 +255,7 @@ class CartService:
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         words = query.lower().split()
         found: list[dict[str, Any]] = []
-        # produce (PLUs) first: the name search is mostly for loose fruit and vegetables
-        products = sorted(self.catalog.products.values(), key=lambda p: (not p.key.isdigit() or len(p.key) > 5, p.name))
-        for product in products:
-            name = product.name.lower()
+        for name, product in self._search_index():
             if all(w in name for w in words):
                 found.append(
                     {
@@ -269,6 +269,14 @@ class CartService:
                 if len(found) >= limit:
                     break
         return found
+
+    def _search_index(self) -> list[tuple[str, Product]]:
+        """Lower-cased names, produce (PLUs) first: built once per catalog, not per keystroke."""
+        if self._search_catalog is not self.catalog:
+            products = sorted(self.catalog.products.values(), key=lambda p: (not is_plu(p.key), p.name))
+            self._search = [(p.name.lower(), p) for p in products]
+            self._search_catalog = self.catalog
+        return self._search
 
     # -- snapshot ----------------------------------------------------------------------------------
 

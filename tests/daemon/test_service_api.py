@@ -162,3 +162,10 @@ def test_api_refuses_other_versions_and_long_lines(tmp_path: Path) -> None:
         await api.close()
 
     asyncio.run(scenario())
+
+
+def test_search_lists_produce_first_and_matches_every_word(tmp_path: Path) -> None:
+    service, _ = make_service(tmp_path)
+    assert [r["name"] for r in service.search("")] == ["Bananas", "Canned tomatoes"]
+    assert [r["code"] for r in service.search("can TOM")] == ["5012345678900"]
+    assert service.search("bananas split") == []
