@@ -137,6 +137,14 @@ class Journal:
                     ),
                 )
 
+    def abandon_session(self, session_id: str, reason: str) -> None:
+        """A session that cannot be carried on: kept whole in the journal for staff, no longer open."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE sessions SET state = 'abandoned', report = ? WHERE session_id = ?",
+                (json.dumps({"abandoned": reason}), session_id),
+            )
+
     def open_sessions(self) -> list[SessionRow]:
         rows = self.db.execute(
             "SELECT session_id, cart_id, catalog, catalog_sha256, state FROM sessions WHERE state = 'open'"

@@ -8,11 +8,9 @@ so a scan stamped inside it is handled after the samples taken before it and bef
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from firmware.core.catalog import Catalog
@@ -78,7 +76,7 @@ class CartPipeline:
         self._samples: deque[tuple[float, float, float]] = deque()
         self.rebuilt_effects: list[Effect] = []  # what a recovery re-derived from the journal
         if not resume:
-            self.journal.open_session(session_id, cart_id, catalog.source or None, catalog_sha256)
+            self.journal.open_session(session_id, cart_id, catalog.source or None, catalog_sha256 or catalog.sha256)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -176,10 +174,6 @@ class CartPipeline:
                 listener(effect)
 
 
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def recover(journal: Journal, session_id: str, catalog: Catalog, **options: Any) -> CartPipeline:
     """Rebuild an open session from its journal after a crash: same lines, total and alerts."""
     row = journal.session(session_id)
@@ -187,6 +181,12 @@ def recover(journal: Journal, session_id: str, catalog: Catalog, **options: Any)
         raise JournalError(f"no session {session_id} in the journal")
     if row.state != "open":
         raise JournalError(f"session {session_id} already ended")
+    if row.catalog_sha256 and catalog.sha256 and row.catalog_sha256 != catalog.sha256:
+        # rebuilt with other prices it would not be the same session: staff must settle it
+        raise JournalError(
+            f"session {session_id} was priced with catalog {row.catalog_sha256[:12]}, "
+            f"the cart now has {catalog.sha256[:12]}: it cannot be rebuilt exactly"
+        )
     pipeline = CartPipeline(catalog, session_id, journal=journal, resume=True, **options)
     for event in journal.inputs(session_id):
         pipeline.rebuilt_effects.extend(pipeline.fusion.handle(event))

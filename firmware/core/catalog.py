@@ -7,6 +7,7 @@ under their canonical key (see `gtin.py`), so UPC-A, EAN-13 and UPC-E forms of o
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Catalog:
     errors: list[RowError] = field(default_factory=list)
     layout: VariableMeasureLayout = DEFAULT_LAYOUT
     source: str = ""
+    sha256: str = ""  # of the text it was loaded from: a session records which catalog priced it
 
     def __len__(self) -> int:
         return len(self.products)
@@ -140,7 +142,7 @@ def parse_catalog(text: str, source: str = "<catalog>", layout: VariableMeasureL
     if missing:
         raise CatalogError(f"{source}: header lacks required column(s) {', '.join(missing)}")
     reader.fieldnames = columns
-    catalog = Catalog(layout=layout, source=source)
+    catalog = Catalog(layout=layout, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
     for row in reader:
         line = reader.line_num
         try:

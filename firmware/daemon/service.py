@@ -9,6 +9,7 @@ is rebuilt and carries on.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -35,8 +36,10 @@ from firmware.core.fusion import Effect, Phase
 from firmware.core.gtin import is_plu
 from firmware.core.verifier import Verifier
 from firmware.core.weightbook import WeightBook
-from firmware.journal import Journal
+from firmware.journal import Journal, JournalError
 from firmware.pipeline import CartPipeline, OutboxMaker, recover
+
+log = logging.getLogger("cartd.service")
 
 HINTS = {
     AlertKind.UNSCANNED_ITEM: "Scan the item you just put in, or take it out.",
@@ -168,14 +171,19 @@ class CartService:
         if not open_sessions:
             return
         row = open_sessions[-1]
-        pipeline = recover(
-            self.journal,
-            row.session_id,
-            self.catalog,
-            verifier=self.verifier,
-            frame_reader=self.frame_reader,
-            book=self.book,
-        )
+        try:
+            pipeline = recover(
+                self.journal,
+                row.session_id,
+                self.catalog,
+                verifier=self.verifier,
+                frame_reader=self.frame_reader,
+                book=self.book,
+            )
+        except JournalError as exc:
+            log.error("cannot carry on the open session: %s", exc)
+            self.journal.abandon_session(row.session_id, str(exc))
+            return
         pipeline.listeners.append(self._on_effect)
         inputs = self.journal.entries(row.session_id, "input")
         last_t = inputs[-1][0] if inputs else 0.0

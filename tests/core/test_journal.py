@@ -87,3 +87,15 @@ def test_recovered_session_carries_on_to_the_same_bill(tmp_path: Path, example_t
     assert report["alerts"] == expected["alerts"]
     with pytest.raises(JournalError, match="already ended"):
         recover(journal, "s1", catalog)
+
+
+def test_a_session_priced_with_another_catalog_is_not_rebuilt(tmp_path: Path, example_trace: Path) -> None:
+    trace = read_trace(example_trace)
+    catalog = load_catalog(trace.header.catalog_path)
+    journal = Journal(tmp_path / "j.db")
+    CartPipeline(catalog, "s1", journal=journal).feed_all(trace.events[:14])
+    changed = tmp_path / "catalog.csv"
+    changed.write_text(trace.header.catalog_path.read_text().replace(",129,", ",139,"))
+    with pytest.raises(JournalError, match="cannot be rebuilt exactly"):
+        recover(journal, "s1", load_catalog(changed))
+    assert recover(journal, "s1", catalog).fusion.basket.total_cents() == 129 + 99  # the can and the gum

@@ -169,3 +169,14 @@ def test_search_lists_produce_first_and_matches_every_word(tmp_path: Path) -> No
     assert [r["name"] for r in service.search("")] == ["Bananas", "Canned tomatoes"]
     assert [r["code"] for r in service.search("can TOM")] == ["5012345678900"]
     assert service.search("bananas split") == []
+
+
+def test_an_open_session_priced_with_another_catalog_is_set_aside(tmp_path: Path) -> None:
+    service, clock = make_service(tmp_path)
+    service.intent("start", {})
+    session_id = service.snapshot()["session_id"]
+    service.journal.close()
+    journal = Journal(tmp_path / "j.db")
+    again = CartService(parse_catalog(CATALOG.replace(",129,", ",139,")), journal, cart_id="cart-1", clock=clock)
+    assert again.snapshot()["state"] == "idle"
+    assert journal.session(session_id).state == "abandoned"
