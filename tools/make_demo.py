@@ -51,8 +51,20 @@ def demo_store() -> Store:
         assert kind is not None, name
         weight = kind.piece_g if kind.sold_by == "each" else None
         products.append(
-            Product(plu, name, kind.price_cents, kind.sold_by, "produce", kind.pattern, kind.piece_g,
-                    kind.piece_g * kind.piece_cv, weight, None, "ok" if weight else "none", produce=kind)
+            Product(
+                plu,
+                name,
+                kind.price_cents,
+                kind.sold_by,
+                "produce",
+                kind.pattern,
+                kind.piece_g,
+                kind.piece_g * kind.piece_cv,
+                weight,
+                None,
+                "ok" if weight else "none",
+                produce=kind,
+            )
         )
     return Store.from_products(products)
 
@@ -63,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     store = demo_store()
-    session = generate_session(store, args.seed, "demo", "honest", 80.0, "counts", catalog_ref="catalog.csv",
-                               cart_id="demo-cart")
+    session = generate_session(
+        store, args.seed, "demo", "honest", 80.0, "counts", catalog_ref="catalog.csv", cart_id="demo-cart"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     write_catalog(store, args.out / "catalog.csv")
     with (args.out / "trace.jsonl").open("w", encoding="utf-8") as f:

@@ -52,9 +52,9 @@ def store_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
-def store_admin(db_url: str, *args: str, stdin: str | None = None) -> str:
-    """Run a `cart-store` admin command; its stdout."""
-    done = subprocess.run(
+def run_store_cli(db_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `cart-store --db URL ARGS...` as a subprocess, whatever its outcome."""
+    return subprocess.run(
         [sys.executable, "-m", "cart_store", "--db", db_url, *args],
         input=stdin,
         capture_output=True,
@@ -63,6 +63,11 @@ def store_admin(db_url: str, *args: str, stdin: str | None = None) -> str:
         timeout=60,
         check=False,
     )
+
+
+def store_admin(db_url: str, *args: str, stdin: str | None = None) -> str:
+    """Run a `cart-store` admin command; its stdout."""
+    done = run_store_cli(db_url, *args, stdin=stdin)
     if done.returncode != 0:
         raise RuntimeError(f"cart-store {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout

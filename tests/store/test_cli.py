@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tools.store_harness import CATALOG_CSV, store_env
-
-
-def cart_store(db: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cart_store", "--db", db, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=store_env(),
-        timeout=60,
-        check=False,
-    )
+from tools.store_harness import CATALOG_CSV
+from tools.store_harness import run_store_cli as cart_store
 
 
 def test_admin_commands(tmp_path: Path, store_deps: None) -> None:

@@ -306,25 +306,27 @@ def _describe(units: list[_Unit]) -> str:
     return " and ".join(f"{n} x {name}" if n > 1 else name for name, n in counts.items())
 
 
-def scan_times(scenario: Scenario) -> list[tuple[float, str]]:
-    """(t, text) of every scan in the story, from its timeline alone (nothing rendered or written)."""
+def _played(scenario: Scenario) -> _Builder:
+    """The story's timeline, played against its catalog."""
     try:
         catalog = load_scenario_catalog(scenario.catalog_path)
     except ScenarioCatalogError as exc:
         raise ScenarioError(scenario.path, str(exc)) from None
     builder = _Builder(scenario, catalog)
     builder.run()
+    return builder
+
+
+def scan_times(scenario: Scenario) -> list[tuple[float, str]]:
+    """(t, text) of every scan in the story, from its timeline alone (nothing rendered or written)."""
+    builder = _played(scenario)
     return [(t, text) for timing in builder.timings for t, text, _ in timing.scans]
 
 
 def compile_scenario(scenario: Scenario, out_dir: Path, block_s: float = 1.0) -> Compiled:
     """Write OUT_DIR/trace.jsonl and OUT_DIR/catalog.csv (and frames/); returns the timeline."""
-    try:
-        catalog = load_scenario_catalog(scenario.catalog_path)
-    except ScenarioCatalogError as exc:
-        raise ScenarioError(scenario.path, str(exc)) from None
-    builder = _Builder(scenario, catalog)
-    builder.run()
+    builder = _played(scenario)
+    catalog = builder.catalog
     duration = builder.t + scenario.end_s
     sps = float(scenario.scale.get("sps", 80.0))
     params = draw_scale_params(builder.rng, sps)
