@@ -125,7 +125,7 @@ class Daemon:
             store_url or None,
             credential_path,
             self.state_dir / "journal.db",
-            catalog_path=self.state_dir / "store-catalog.csv",
+            catalog_path=self.state_dir / STORE_CATALOG,
             on_catalog=on_catalog,
             on_weighings=on_weighings,
             on_status=on_status,
@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         if not config.store.catalog:
             print(f"cartd: {args.config}: [store] catalog is not set", file=sys.stderr)
             return 2
-        daemon = Daemon(config, Path(config.store.catalog))
+        # the catalog the store last sent, once there is one, is newer than the one provisioned
+        synced = Path(config.daemon.state_dir) / STORE_CATALOG
+        daemon = Daemon(config, synced if synced.exists() else Path(config.store.catalog))
         attach_hardware(daemon)
         credential = Path(config.store.credential) if config.store.credential else None
         if credential is not None and credential.exists():
@@ -268,6 +270,7 @@ def attach_hardware(daemon: Daemon) -> None:
 
 
 BOOK_FILE = "weights.json"
+STORE_CATALOG = "store-catalog.csv"  # where the sync runner keeps the store's latest catalog
 CONFIRMED_FILE = "confirmed-weighings.last"  # id of the last staff-confirmed weighing learned
 
 
