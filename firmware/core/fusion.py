@@ -37,7 +37,7 @@ from firmware.core.events import (
 )
 from firmware.core.fusion_corrections import Corrections
 from firmware.core.fusion_deadlines import Deadlines
-from firmware.core.fusion_state import Announcement, Effect, FusionConfig, Phase, _bill_of, _Tick
+from firmware.core.fusion_state import Announcement, Effect, FusionConfig, Phase, WeakClaim, _bill_of, _Tick
 from firmware.core.grouping import GroupFit
 
 __all__ = ["Announcement", "Effect", "Fusion", "FusionConfig", "Phase"]
@@ -101,6 +101,8 @@ class Fusion(Deadlines, Corrections):
             self._place(fit, t)
             self._settle_held(held, t, "scanned after it went in")
             return
+        if not unit.by_weight:
+            self._retake_weak_claim(unit, t)
 
     def _on_RemovalAnnounced(self, event: RemovalAnnounced) -> None:
         t = event.t
@@ -153,7 +155,7 @@ class Fusion(Deadlines, Corrections):
         finishing = self._last_placement is not None and t - self._last_placement[0] <= self.config.finishing_s
         if finishing and self._revise_recent_placement(t, delta, noise):
             return
-        if abs(delta) < self._shift_tolerance(event.settle_s):
+        if abs(delta) < self._shift_tolerance(event.settle_s) and not self._fits_pending(t, delta, noise):
             return  # the basket's contents shifting or creeping, not goods
         if not finishing and self._revise_recent_placement(t, delta, noise):
             return
@@ -162,6 +164,14 @@ class Fusion(Deadlines, Corrections):
         elif self.basket.in_state(UnitState.PLACED) or self._held(positive=True):
             self._weight_out(t, -delta, noise)
         # (weight out of a basket holding nothing: its zero moved)
+
+    def _fits_pending(self, t: float, delta: float, noise: float) -> bool:
+        """A small change a light item just scanned fits is that item (a 10 g pack put in gently
+        looks like creep), when it settled with nothing else going on."""
+        if delta <= 0:
+            return False
+        fit = self.matcher.best_placement(self._pending_each(), delta, noise, t)
+        return fit is not None and fit.verified
 
     def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
         pending = self._pending_each()
@@ -174,18 +184,19 @@ class Fusion(Deadlines, Corrections):
             and max(u.scanned_t for u in produce) > max(u.scanned_t for u in fit.units)
         )
         if fit is not None and fit.verified and not keyed_last:  # (produce keyed since: its weight comes first)
-            self._place(fit, t)
+            self._place_claiming(fit, t, noise)
             return
         if produce and grams <= self.config.limits.max_item_g:
             self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
             return
         if fit is not None:
-            self._place(fit, t)
+            self._place_claiming(fit, t, noise)
             return
         lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))
         for unit in lifted:
             if unit.weight_g is not None and self.matcher.fits_grams(unit.weight_g, grams, noise):
                 self._put_back(unit, t)
+                self._weak_claim = WeakClaim(t, noise, [unit], True, [])
                 return
         for held in self._held(positive=False):
             if self.matcher.fits_grams(-held.delta_g, grams, noise):
@@ -200,6 +211,12 @@ class Fusion(Deadlines, Corrections):
             mismatch = pending[0].uid
         hid = self.basket.new_id()
         self.basket.held[hid] = HeldChange(hid, t, grams, noise, t + self.config.grace_s, mismatch_uid=mismatch)
+
+    def _place_claiming(self, fit: GroupFit, t: float, noise: float) -> None:
+        alerted = [u.uid for u in fit.units if u.alert_id is not None]
+        weak = bool(alerted) or not fit.verified
+        self._place(fit, t)
+        self._weak_claim = WeakClaim(t, noise, list(fit.units), False, alerted) if weak else None
 
     def _loosely_fitting(self, units: list[Unit], grams: float, t: float) -> list[Unit]:
         """Units the shopper named whose weight is at least loosely what left, best first."""

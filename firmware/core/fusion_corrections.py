@@ -3,7 +3,7 @@ shopper's word correcting a guess the cart made a moment ago."""
 
 from __future__ import annotations
 
-from firmware.core.basket import UnitState
+from firmware.core.basket import AlertKind, Unit, UnitState
 from firmware.core.fusion_state import FusionState
 
 
@@ -72,6 +72,36 @@ class Corrections(FusionState):
                 weight_g=round(unit.weight_g, 1),
                 amount_cents=unit.amount_cents(),
             )
+        return True
+
+    def _retake_weak_claim(self, unit: Unit, t: float) -> bool:
+        """A fresh scan whose item fits weight that just went in and was given to a weaker story (a
+        lifted item returning, a scan from long ago, a product nobody knows the weight of): the fresh
+        scan is that item (most shoppers scan just before or after putting it in)."""
+        claim = self._weak_claim
+        if claim is None or t - claim.t > self.config.grace_s:
+            return False
+        if any(u.state is not UnitState.PLACED or u.placed_t != claim.t for u in claim.units if not claim.returned):
+            return False
+        if claim.returned and any(u.state is not UnitState.PLACED for u in claim.units):
+            return False
+        grams = sum(u.weight_g or 0.0 for u in claim.units)  # as revised since, if it was
+        fit = self.matcher.best_placement(self._pending_each(), grams, claim.noise, t, must_include=unit)
+        if fit is None or not fit.verified:
+            return False
+        self._weak_claim = None
+        for old in claim.units:
+            if claim.returned:
+                self._take_out([old], claim.t, UnitState.LIFTED)
+                continue
+            self.matcher.unlearn(old, old.weight_g or 0.0)
+            old.state, old.weight_g, old.placed_t, old.verified = UnitState.PENDING, None, None, False
+            self._emit(t, "cart.item_removed", uid=old.uid, code=old.code, amount_cents=old.amount_cents(), final=True)
+            name = old.product.name if old.product else old.code
+            self._emit(t, "scan.pending", uid=old.uid, code=old.code, name=name, price_cents=old.price_cents)
+            if old.uid in claim.alerted:
+                old.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{name} scanned; nothing went in")
+        self._place(fit, t)
         return True
 
     def _undo_recent_revision(self, t: float, key: str) -> bool:

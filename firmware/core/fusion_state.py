@@ -49,6 +49,18 @@ class Effect:
 
 
 @dataclass(slots=True)
+class WeakClaim:
+    """Weight that went in and was given to a weak story (an item lifted earlier coming back, a scan
+    from long ago, a product of unknown weight): a scan just after it with a real fit takes it over."""
+
+    t: float
+    noise: float
+    units: list[Unit]
+    returned: bool  # the units were lifted items put back (else pending scans placed)
+    alerted: list[int]  # uids of the units whose scan_not_placed alert the placement resolved
+
+
+@dataclass(slots=True)
 class Announcement:
     t: float
     code: str
@@ -75,6 +87,7 @@ class FusionState:
         self.announced: list[Announcement] = []
         self._last_placement: tuple[float, list[Unit]] | None = None
         self._last_revision: tuple[float, list[tuple[Unit, float]], float] | None = None
+        self._weak_claim: WeakClaim | None = None
         self._out: list[Effect] = []
 
     @property

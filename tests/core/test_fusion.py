@@ -26,6 +26,7 @@ CATALOG = """code,name,price_cents,sold_by,weight_g
 4000000000020,Yoghurt cherry,89,each,125.5
 4000000000037,Mystery jam,250,each,
 2123456000009,Deli cheese,0,each,
+4000000000044,Dry yeast sachet,45,each,10
 """
 
 TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
@@ -37,6 +38,7 @@ TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
     "4000000000020",
     "4000000000037",
 )
+YEAST = "4000000000044"
 
 
 class Session:
@@ -264,3 +266,30 @@ def test_one_of_two_identical_units_weighed_apart_leaves_without_a_question() ->
     s = Session().scan(1, TOMATOES).scan(2, TOMATOES).weight(4, 448.0).weight(7, 461.0)
     s.weight(30, -448.3).end(200)
     assert s.bill == [(TOMATOES, 1, 129)] and s.alerts == []
+
+
+def test_light_item_put_in_gently_is_not_taken_for_creep() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452)
+    s.scan(10, YEAST)
+    s.level += 10.0  # a 10 g sachet laid in so gently the scale saw a slow change, as creep looks (settle_s 0)
+    s.effects += s.fusion.handle(WeightSettled(12, 10.0, s.level, 1.0, 0.0))
+    s.end(30)
+    assert s.bill == [(TOMATOES, 1, 129), (YEAST, 1, 45)] and s.alerts == []
+
+
+def test_slow_small_change_with_nothing_scanned_is_creep() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452)
+    s.level += 10.0
+    s.effects += s.fusion.handle(WeightSettled(60, 10.0, s.level, 1.0, 0.0))
+    s.end(90)
+    assert s.bill == [(TOMATOES, 1, 129)] and s.alerts == []
+
+
+def test_a_scan_just_after_takes_weight_given_to_a_lifted_item_coming_back() -> None:
+    # the tomatoes were lifted out; a can of the same weight goes in and is scanned a second later:
+    # that is a new can, not the old one coming back (which stays out)
+    s = Session().scan(1, TOMATOES).weight(3, 452).weight(40, -452)
+    s.weight(60, 452).scan(61, TOMATOES).end(90)
+    assert s.bill == [(TOMATOES, 1, 129)]
+    assert [u.state for u in s.fusion.basket.units.values()].count("placed") == 1
+    assert s.alerts == []
