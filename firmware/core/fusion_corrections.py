@@ -6,6 +6,8 @@ from __future__ import annotations
 from firmware.core.basket import AlertKind, Unit, UnitState
 from firmware.core.fusion_state import FusionState
 
+QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going in, against a hand letting go
+
 
 class Corrections(FusionState):
     def _shift_tolerance(self, settle_s: float) -> float:
@@ -37,10 +39,12 @@ class Corrections(FusionState):
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, share * total):
             return False
         score: float | None = None
+        before = 1.0  # how well the placement fitted as first weighed
         if all(u.verified for u in units):
             for unit in units:  # judge against what was known before, not what this placement taught
                 self.matcher.unlearn(unit, unit.weight_g or 0.0)
             score = self.matcher.fit(units, revised, noise, t)
+            before = self.matcher.fit(units, total, noise, t) or 0.0
             for unit in units:
                 self.matcher.learn(unit, unit.weight_g or 0.0)
             needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
@@ -55,9 +59,10 @@ class Corrections(FusionState):
             # after produce (no expected weight), only one whole item fitting is a likelier story than the
             # hand that held the bag letting go; two or three items at once are not
             removals = self.matcher.removal_fits(others, -delta, noise, t, max_units=1 if score is None else 3)
-            # ... unless the hand is still at the basket and the correction fits better than any removal
-            # (produce has no expected weight to judge a correction by: the hand is the likelier story)
-            if removals and not (confident and (score is None or score > removals[0].score)):
+            # ... unless the hand is still at the basket and the correction is the likelier story: it
+            # mends a placement that fitted badly as first weighed, and taking another item out within
+            # moments of putting one in is rare (produce has no expected weight: the hand is likelier)
+            if removals and not (confident and (score is None or score > removals[0].score * before * QUICK_REMOVAL)):
                 return False
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
         for unit in units:

@@ -20,6 +20,7 @@ from firmware.core.verifier import FitQuery, Verifier
 from firmware.core.weightbook import WeightBook
 
 UNIT_SCATTER = 0.02  # relative sd of a packed unit's weight (for shares of a group)
+CATALOG_ERROR = 0.025  # relative sd of a catalog weight against the product's true mean
 PRODUCE_SCATTER = 0.3  # ... of a piece of produce
 MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
 TRIPLES_POOL = 15  # three units taken out at once: looked for among this many most recent
@@ -58,16 +59,31 @@ class Matcher:
         this session's own placements first, then what the cart learned before, then the catalog."""
         if unit.product is None or unit.by_weight:
             return None
+        prior = self._prior(unit)
         seen = self.learned.get(unit.key)
-        if seen:
+        if not seen:
+            return prior[:3] if prior is not None else None
+        if prior is None:
             return sum(seen) / len(seen), None, True
+        # this session's units of the product, shrunk toward what was known: one unit that came out
+        # 5 % heavy says the product runs a little heavy, not that the next unit will weigh the same
+        mean, unit_sd, _, mean_sd = prior
+        unit_var = (unit_sd if unit_sd is not None else UNIT_SCATTER * mean) ** 2
+        precision = 1.0 / max(mean_sd, 0.5) ** 2 + len(seen) / unit_var
+        posterior = (mean / max(mean_sd, 0.5) ** 2 + sum(seen) / unit_var) / precision
+        return posterior, unit_sd, True
+
+    def _prior(self, unit: Unit) -> tuple[float, float | None, bool, float] | None:
+        """(grams, known unit spread, well known?, how far off the grams may be) before this session."""
+        assert unit.product is not None
         if self.book is not None and not is_plu(unit.key):  # produce pieces differ too much to learn one
             known = self.book.estimate(unit.key)
             if known is not None:  # its spread says how well it is known; trusted like a measurement once well known
-                return known[0], known[1], known[2] >= WELL_KNOWN_N
+                return known[0], known[1], known[2] >= WELL_KNOWN_N, known[1] / math.sqrt(known[2])
         if unit.product.weight_g is None:
             return None
-        return unit.product.weight_g, unit.product.weight_sd_g, False
+        weight = unit.product.weight_g
+        return weight, unit.product.weight_sd_g, False, CATALOG_ERROR * weight
 
     def learn(self, unit: Unit, grams: float) -> None:
         if unit.product is not None and not unit.by_weight:
