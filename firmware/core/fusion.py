@@ -114,7 +114,7 @@ class Fusion(Deadlines, Corrections):
             named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
             # the shopper's answer, if the weight that left can be that item (a loose check: they know)
             fits = self.matcher.removal_fits(named, -held.delta_g, held.noise_g, t, max_units=1)
-            chosen = fits[0].units if fits else self._loosely_fitting(named, -held.delta_g, t)[:1]
+            chosen = fits[0].units if fits else self._loosely_fitting(named, -held.delta_g)[:1]
             if chosen:
                 self._take_out(chosen, t, UnitState.REMOVED)
                 self._settle_held(held, t, "the shopper said what was taken out")
@@ -145,8 +145,10 @@ class Fusion(Deadlines, Corrections):
             if h.alert_id is None and t - h.t <= self.config.merge_window_s and (h.delta_g > 0) != (delta > 0)
         ]
         mismatch = None
-        if recent:  # one handling, seen as two settles: net them
-            latest = max(recent, key=lambda h: h.t)
+        latest = max(recent, key=lambda h: h.t) if recent else None
+        if latest is not None and self._removal_alone(t, delta, latest.delta_g, max(noise, latest.noise_g)):
+            latest = None
+        if latest is not None:  # one handling, seen as two settles: net them
             del self.basket.held[latest.hid]
             delta += latest.delta_g
             mismatch = latest.mismatch_uid
@@ -164,6 +166,16 @@ class Fusion(Deadlines, Corrections):
         elif self.basket.in_state(UnitState.PLACED) or self._held(positive=True):
             self._weight_out(t, -delta, noise)
         # (weight out of a basket holding nothing: its zero moved)
+
+    def _removal_alone(self, t: float, delta: float, held_g: float, noise: float) -> bool:
+        """Weight out after weight in that nothing explained: a grasp and a lift (net them), or an
+        unscanned item followed by another item taken out? The story whose removal fits better."""
+        if delta >= 0 or delta + held_g >= 0:
+            return False
+        placed = self.basket.in_state(UnitState.PLACED)
+        alone = self.matcher.removal_fits(placed, -delta, noise, t)
+        netted = self.matcher.removal_fits(placed, -(delta + held_g), noise, t)
+        return bool(alone) and (not netted or alone[0].score > netted[0].score)
 
     def _fits_pending(self, t: float, delta: float, noise: float) -> bool:
         """A small change a light item just scanned fits is that item (a 10 g pack put in gently
@@ -218,23 +230,19 @@ class Fusion(Deadlines, Corrections):
         self._place(fit, t)
         self._weak_claim = WeakClaim(t, noise, list(fit.units), False, alerted) if weak else None
 
-    def _loosely_fitting(self, units: list[Unit], grams: float, t: float) -> list[Unit]:
-        """Units the shopper named whose weight is at least loosely what left, best first."""
-        scored = [(self.matcher.fit([u], grams, 1.0, t, measured=True) or 0.0, u) for u in units]
-        needed = self.config.limits.accept_p / 100.0
-        return [u for score, u in sorted(scored, key=lambda su: -su[0]) if score >= needed]
-
     def _weight_out(self, t: float, grams: float, noise: float) -> None:
         for held in sorted(self._held(positive=True), key=lambda h: -h.t):
             if self.matcher.fits_grams(held.delta_g, grams, noise):
                 self._settle_held(held, t, "taken out again")
                 return
         placed = sorted(self.basket.in_state(UnitState.PLACED), key=lambda u: -(u.placed_t or 0.0))
-        self.announced = [a for a in self.announced if t - a.t <= self.config.announce_window_s]
+        # (counted from when the basket began to move: the cart may have been pushed off before it settled)
+        began = t - self.matcher.settle_s
+        self.announced = [a for a in self.announced if began - a.t <= self.config.announce_window_s]
         for note in list(self.announced):
             named = [u for u in placed if u.key == note.key]
             fits = self.matcher.removal_fits(named, grams, noise, t)
-            chosen = fits[0].units if fits else self._loosely_fitting(named, grams, t)[:1]
+            chosen = fits[0].units if fits else self._loosely_fitting(named, grams)[:1]
             if chosen:  # the shopper said so: a loose fit is enough (a hand may have pressed it going in)
                 self.announced.remove(note)
                 self._take_out(chosen, t, UnitState.REMOVED)

@@ -51,6 +51,8 @@ class Corrections(FusionState):
             if score is None or score < needed:
                 return False
         confident = at_once and (score is None or score >= self.config.limits.accept_p)
+        if delta < 0 and self._announced_fit(t, -delta):
+            return False  # the shopper said an item is coming out, and this is its weight
         if delta < 0:  # something else taken out is a removal, not a correction...
             held_out = any(self.matcher.fits_grams(h.delta_g, -delta, noise) for h in self._held(positive=True))
             if held_out and not confident:
@@ -137,10 +139,9 @@ class Corrections(FusionState):
             return False
         guessed = max(recent, key=lambda u: u.left_t or 0.0)
         left_g = guessed.weight_g or 0.0
-        best = max(named, key=lambda u: self.matcher.fit([u], left_g, 1.0, t, measured=True) or 0.0)
-        score = self.matcher.fit([best], left_g, 1.0, t, measured=True)
-        if score is None or score < self.config.limits.accept_p / 100.0:
+        loose = self._loosely_fitting(named, left_g)
+        if not loose:
             return False
         self._put_back(guessed, t)
-        self._take_out([best], t, UnitState.REMOVED)
+        self._take_out(loose[:1], t, UnitState.REMOVED)
         return True

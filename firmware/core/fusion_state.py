@@ -39,6 +39,8 @@ class FusionConfig:
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
     shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
     shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)
+    loose_g: float = 10.0  # an item the shopper names as taken out may have weighed this much more or less
+    loose_rel: float = 0.15  # ... or this share of what left, whichever is more
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,23 @@ class FusionState:
     def _pending_each(self) -> list[Unit]:
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.product is not None and not u.by_weight]
         return sorted(pending, key=lambda u: -u.scanned_t)
+
+    def _loosely_fitting(self, units: list[Unit], grams: float) -> list[Unit]:
+        """Units the shopper named whose weight, as it went in, is at least loosely what left, closest
+        first. Loose on purpose: the shopper knows what they took out, and a hand on the item as it
+        went in may have made its weighing a few grams off."""
+        cfg = self.config
+        near = [u for u in units if abs((u.weight_g or 0.0) - grams) <= max(cfg.loose_g, cfg.loose_rel * grams)]
+        return sorted(near, key=lambda u: abs((u.weight_g or 0.0) - grams))
+
+    def _announced_fit(self, t: float, grams: float) -> bool:
+        """Did the shopper say, a moment ago, that an item of about this weight is coming out?"""
+        placed = self.basket.in_state(UnitState.PLACED)
+        return any(
+            self._loosely_fitting([u for u in placed if u.key == note.key], grams)
+            for note in self.announced
+            if t - self.matcher.settle_s - note.t <= self.config.announce_window_s
+        )
 
     def _place(self, fit: GroupFit, t: float) -> None:
         single_kind = len({u.key for u in fit.units}) == 1

@@ -131,6 +131,7 @@ class Matcher:
             learned=learned,
             produce=produce,
             pending_units=self.pending_count,
+            measured=measured and all(u.weight_g is not None for u in units),
         )
         return self.verifier.fit(query)
 

@@ -32,6 +32,7 @@ class FitQuery:
     learned: bool = False  # expected_g comes from this product's measured placements
     produce: bool = False  # loose fruit and vegetables: pieces vary far more than packs
     pending_units: int = 0
+    measured: bool = False  # expected_g is what these very units weighed going in (a removal)
 
 
 class Verifier(Protocol):
@@ -49,13 +50,14 @@ class RuleVerifier:
     produce_scatter: float = 0.3  # ... of one piece of produce (avocados, mangoes) around the typical
     catalog_error: float = 0.025  # relative sd of a catalog weight against the truth
     learned_error: float = 0.015  # relative sd of a weight learned from a few placements
+    measured_error: float = 0.004  # ... of a unit's own weighing (corner error, creep) when it leaves again
     scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
     noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
 
     def spread_g(self, query: FitQuery) -> float:
         assert query.expected_g is not None
         expected = query.expected_g
-        rel = self.learned_error if query.learned else self.catalog_error
+        rel = self.measured_error if query.measured else self.learned_error if query.learned else self.catalog_error
         item_sd = query.expected_sd_g
         if item_sd is None:
             # units scatter independently: the sum's spread grows with the square root of the count

@@ -11,6 +11,7 @@ item, produce, the basket's load).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from firmware.core.verifier import FitQuery, RuleVerifier
@@ -47,7 +48,7 @@ def query_features(query: FitQuery) -> list[float]:
         raise ValueError("a query without an expected weight has no model features")
     expected = max(query.expected_g, 0.1)
     diff = query.measured_g - expected
-    spread = _RULE.spread_g(query)
+    spread = _RULE.spread_g(dataclasses.replace(query, measured=False))  # as the model was trained
     sd = query.expected_sd_g
     return [
         _clip(diff / expected, -1.0, 1.0),

@@ -27,6 +27,8 @@ CATALOG = """code,name,price_cents,sold_by,weight_g
 4000000000037,Mystery jam,250,each,
 2123456000009,Deli cheese,0,each,
 4000000000044,Dry yeast sachet,45,each,10
+4000000000051,Penne,209,each,512
+4000000000068,Fusilli bio,269,each,518
 """
 
 TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
@@ -39,6 +41,7 @@ TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
     "4000000000037",
 )
 YEAST = "4000000000044"
+PENNE, FUSILLI = "4000000000051", "4000000000068"
 
 
 class Session:
@@ -311,3 +314,45 @@ def test_one_heavy_unit_does_not_make_the_next_a_mismatch() -> None:
     # units of a fresh product scatter a few %: the first came out 5 % heavy, the second 4 % light
     s = Session().scan(1, TOMATOES).weight(3, 475).scan(20, TOMATOES).weight(22, 434).end(40)
     assert s.bill == [(TOMATOES, 2, 258)] and s.alerts == []
+
+
+def settled(s: Session, t: float, delta: float, settle_s: float) -> Session:
+    s.level += delta
+    s.effects += s.fusion.handle(WeightSettled(t, delta, s.level, 1.0, settle_s))
+    return s
+
+
+def test_a_removal_is_told_apart_by_what_each_unit_weighed_going_in() -> None:
+    # two packs 6 g apart: as weighed going in, only one of them is what left
+    s = Session().scan(1, PENNE).weight(3, 513.1).scan(20, FUSILLI).weight(22, 519.2).weight(60, -520.0)
+    s.end(200)
+    assert s.bill == [(PENNE, 1, 209)] and s.alerts == []
+
+
+def test_an_unscanned_item_and_another_taken_out_are_not_netted() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).scan(20, PENNE).weight(22, 512)
+    s.weight(50, 371).weight(52, -452.5).end(200)  # in without a scan, then the tomatoes out
+    assert s.bill == [(PENNE, 1, 209)]
+    assert ("unscanned_item", False) in s.alerts and s.review.required
+
+
+def test_an_announced_removal_is_believed_when_its_weighing_was_a_few_grams_off() -> None:
+    # the tomatoes went in with a finger on them (460.4 g); the shopper says they are coming out
+    s = Session().scan(1, GUM).weight(3, 21.5).scan(20, TOMATOES).weight(22, 460.4)
+    s.say_removed(40, TOMATOES).weight(42, -452.3).end(200)
+    assert s.bill == [(GUM, 1, 99)] and s.alerts == []
+
+
+def test_an_announced_removal_beats_a_hand_letting_go_of_produce() -> None:
+    s = Session().scan(1, GUM).weight(3, 21.5).plu(20, BANANAS).say_removed(24, GUM).weight(25, 1971)
+    s.weight(26.5, -21.4).end(60)
+    assert s.bill == [(BANANAS, 1, 392)] and s.alerts == []
+
+
+def test_an_announcement_counts_from_when_the_basket_began_to_move() -> None:
+    # two yoghurts of a range (same weight, other prices); the shopper says the vanilla one is coming
+    # out at 40, takes it out at 42 and pushes off at once: the basket settles 31 s later
+    s = Session().scan(1, STRAWBERRY).weight(3, 125.6).scan(20, VANILLA).weight(22, 125.9)
+    s.say_removed(40, VANILLA)
+    settled(s, 73, -125.7, 31.0).end(200)
+    assert s.bill == [(STRAWBERRY, 1, 89)] and s.alerts == []
