@@ -34,6 +34,9 @@ class Corrections(FusionState):
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
         if delta > 0 and not at_once:  # later weight in is the next item, not this one growing
             return False
+        several = len({u.key for u in units}) > 1 and all(u.verified for u in units)
+        if delta < 0 and at_once and several and self._drop_extra(t, placed_t, units, revised, noise):
+            return True
         # a hand on a light bag of produce can weigh more than the produce; on packs it is less
         share = 0.75 if not all(u.verified for u in units) else (0.5 if at_once else 0.25)
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, share * total):
@@ -93,22 +96,52 @@ class Corrections(FusionState):
         if claim.returned and any(u.state is not UnitState.PLACED for u in claim.units):
             return False
         grams = sum(u.weight_g or 0.0 for u in claim.units)  # as revised since, if it was
+        placed = [] if claim.returned else claim.units
+        for old in placed:  # judged without what the claim itself taught
+            self.matcher.unlearn(old, old.weight_g or 0.0)
         fit = self.matcher.best_placement(self._pending_each(), grams, claim.noise, t, must_include=unit)
         if fit is None or not fit.verified:
+            for old in placed:
+                self.matcher.learn(old, old.weight_g or 0.0)
             return False
         self._weak_claim = None
         for old in claim.units:
             if claim.returned:
                 self._take_out([old], claim.t, UnitState.LIFTED)
-                continue
-            self.matcher.unlearn(old, old.weight_g or 0.0)
-            old.state, old.weight_g, old.placed_t, old.verified = UnitState.PENDING, None, None, False
-            self._emit(t, "cart.item_removed", uid=old.uid, code=old.code, amount_cents=old.amount_cents(), final=True)
-            name = old.product.name if old.product else old.code
-            self._emit(t, "scan.pending", uid=old.uid, code=old.code, name=name, price_cents=old.price_cents)
-            if old.uid in claim.alerted:
-                old.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{name} scanned; nothing went in")
+            else:
+                self._unplace(old, t, realert=old.uid in claim.alerted)
         self._place(fit, t)
+        return True
+
+    def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:
+        """A unit the cart placed by mistake goes back to waiting for its weight (off the bill)."""
+        unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PENDING, None, None, False
+        self._emit(t, "cart.item_removed", uid=unit.uid, code=unit.code, amount_cents=unit.amount_cents(), final=True)
+        name = unit.product.name if unit.product else unit.code
+        self._emit(t, "scan.pending", uid=unit.uid, code=unit.code, name=name, price_cents=unit.price_cents)
+        if realert:
+            unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{name} scanned; nothing went in")
+
+    def _drop_extra(self, t: float, placed_t: float, units: list[Unit], revised: float, noise: float) -> bool:
+        """A hand letting go just after several products went in together: if fewer of them fit the
+        weight that stayed, a light one took the hand's weight for its own."""
+        for unit in units:
+            self.matcher.unlearn(unit, unit.weight_g or 0.0)
+        # (as for any placement, fewer units win unless all of them fit far better: see best_placement)
+        fewer = self.matcher.best_placement(units, revised, noise, t)
+        if fewer is None or not fewer.verified or len(fewer.units) >= len(units):
+            for unit in units:
+                self.matcher.learn(unit, unit.weight_g or 0.0)
+            return False
+        for unit in units:
+            if unit not in fewer.units:
+                self._unplace(unit, t, realert=False)
+        for unit, share in zip(fewer.units, fewer.shares_g, strict=True):
+            unit.weight_g, unit.placed_with = share, len(fewer.units)
+            self.matcher.learn(unit, share)
+            grams, cents = round(share, 1), unit.amount_cents()
+            self._emit(t, "cart.item_revised", uid=unit.uid, code=unit.code, weight_g=grams, amount_cents=cents)
+        self._last_placement = (placed_t, list(fewer.units))
         return True
 
     def _undo_recent_revision(self, t: float, key: str) -> bool:

@@ -39,6 +39,7 @@ def _within(small: list[Unit], large: list[Unit]) -> bool:
 @dataclass(frozen=True, slots=True)
 class MatchLimits:
     accept_p: float = 0.002  # verifier score needed to call a change a fit
+    place_p: float = 0.0002  # ... units of one packed product going in (see `Matcher._needed`)
     max_units: int = 12  # units one change may carry
     drift_g: float = 8.0  # smallest share an unweighed product may take
     max_item_g: float = 30000.0
@@ -104,21 +105,25 @@ class Matcher:
         sds: list[float] = []
         learned = True
         produce = any(u.product is not None and is_plu(u.product.key) for u in units)
+        unknown_sd = 0
         for unit in units:
+            scatter = PRODUCE_SCATTER if unit.product is not None and is_plu(unit.product.key) else UNIT_SCATTER
             if measured and unit.weight_g is not None:
                 expected += unit.weight_g
                 # weighed alone it is known to the gram; as a share of several, only roughly
-                scatter = (PRODUCE_SCATTER if produce else UNIT_SCATTER) if unit.placed_with > 1 else 0.0
-                sds.append(max(MEASURED_SD_G, scatter * unit.weight_g))
+                sds.append(max(MEASURED_SD_G, scatter * unit.weight_g if unit.placed_with > 1 else 0.0))
                 continue
             guess = self.expected(unit)
             if guess is None:
                 return None
             expected += guess[0]
             learned &= guess[2]
-            if guess[1] is not None:
-                sds.append(guess[1])
-        sd = sum(s * s for s in sds) ** 0.5 if sds and len(sds) == len(units) else None
+            unknown_sd += guess[1] is None
+            # (a unit whose spread nobody gave scatters as its kind does: a pack a little, a lemon a lot)
+            sds.append(guess[1] if guess[1] is not None else scatter * guess[0])
+        # the verifier assumes its own scatter when no unit's spread is given; a group mixing given
+        # and assumed spreads (produce and packs) carries them unit by unit
+        sd = None if unknown_sd == len(units) else sum(s * s for s in sds) ** 0.5
         query = FitQuery(
             measured_g=grams,
             expected_g=expected,
@@ -163,12 +168,14 @@ class Matcher:
         for group in sub_multisets(units, self.limits.max_units):
             if must_include is not None and not any(u.key == must_include.key for u in group):
                 continue
+            if len({u.key for u in group}) > 1 and any(u.alert_id is not None for u in group):
+                continue  # a scan already reported as never placed goes in on its own, not as a light extra
             score = self.fit(group, grams, noise, t)
             if score is None:
                 candidate = self._unverified(group, grams)
                 if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
                     fallback = candidate
-            elif score >= self.limits.accept_p:
+            elif score >= self._needed(group):
                 weight = score
                 for unit in group:
                     weight *= self._placement_prior(unit, t)
@@ -181,6 +188,14 @@ class Matcher:
             if len(fit.units) < len(best.units) and _within(fit.units, best.units) and weight * OCCAM >= best_weight:
                 best_weight, best = weight, fit
         return best
+
+    def _needed(self, group: list[Unit]) -> float:
+        """The score a placement needs. Units of one packed product may be looser than other fits: a
+        pack is a few % off its catalog weight at worst, a swap >= 30 %. Not produce (pieces scatter
+        far more), nor a mix of products (a light extra would soak up a hand still pressing)."""
+        if len({u.key for u in group}) == 1 and not is_plu(group[0].key):
+            return self.limits.place_p
+        return self.limits.accept_p
 
     @staticmethod
     def _placement_prior(unit: Unit, t: float) -> float:
