@@ -6,7 +6,7 @@ Every verifier runs the same sessions through `tools.bench_core`'s machinery (se
 between learning carts, scored against ground truth): honest sessions sent to review per 1,000,
 alerts per honest session, incidents caught, silent overcharges. Then the cost of one check
 (float and int8, on questions the core really asked) and the model files' sizes. Use a seed the
-training never used (`tools/train_verifier.py` uses 101-104, 201-204 and 301).
+training never used (`tools/train_verifier.py` uses 101-104, 201-204, 301 and 401-403).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tools.sessiongen.dataset import session_id, session_kinds
 from tools.sessiongen.session import generate_session
 from tools.verifier_data import CARTS, Recorder, _store, evaluate
 
-TRAINING_SEEDS = {101, 102, 103, 104, 201, 202, 203, 204, 301}
+TRAINING_SEEDS = {101, 102, 103, 104, 201, 202, 203, 204, 301, 401, 402, 403}
 
 
 def real_queries(seed: int, sessions: int) -> list[FitQuery]:

@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from firmware.verifier_model import MODEL_DIR, MODEL_FILES, ModelVerifier
+from firmware.verifier_model import CALIBRATION_FILE, MODEL_DIR, MODEL_FILES, ModelVerifier, calibration
 from firmware.verifier_model.features import FEATURE_NAMES, N_FEATURES
 from tools.verifier_data import KIND_GRAMS, collect, evaluate, rule_driver
 from tools.verifier_model_card import write_model_card
@@ -88,11 +88,9 @@ def train(tf: Any, data: dict[str, np.ndarray], seed: int, epochs: int) -> tuple
     }
 
 
-def frozen(tf: Any, model: Any, shift: float = 0.0) -> Any:
-    """The trained network as a function of constants (no variables for the converter), its output
-    logit moved by `shift` (the decision operating point)."""
+def frozen(tf: Any, model: Any) -> Any:
+    """The trained network as a function of constants (no variables for the converter)."""
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
-    weights[-1] = weights[-1] + np.float32(shift)
     layers = [(tf.constant(weights[i]), tf.constant(weights[i + 1])) for i in range(0, len(weights), 2)]
 
     @tf.function(input_signature=[tf.TensorSpec([1, N_FEATURES], tf.float32, name="features")])
@@ -106,10 +104,10 @@ def frozen(tf: Any, model: Any, shift: float = 0.0) -> Any:
     return serve.get_concrete_function()
 
 
-def export(tf: Any, model: Any, folder: Path, representative: np.ndarray, shift: float = 0.0) -> dict[str, int]:
+def export(tf: Any, model: Any, folder: Path, representative: np.ndarray) -> dict[str, int]:
     """Writes the float and full-int8 (int8 in, int8 out) models; returns their sizes in bytes."""
     folder.mkdir(parents=True, exist_ok=True)
-    concrete = frozen(tf, model, shift)
+    concrete = frozen(tf, model)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     (folder / MODEL_FILES["float"]).write_bytes(converter.convert())
 
@@ -142,16 +140,52 @@ def label_stats(data: dict[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
+def calibration_data(seeds: list[int], sessions: int, workers: int) -> dict[str, np.ndarray]:
+    """Labelled questions of held-out calibration stores, the rule driving (no model involved)."""
+    return collect(seeds, sessions, rule_driver, workers)
+
+
+def calibrate(folder: Path, data: dict[str, np.ndarray], meta: dict[str, Any]) -> dict[str, Any]:
+    """Writes `verifier_calibration.json` for the models in `folder`: each variant's logits on the true
+    fits of the held-out calibration questions `data` become its table onto the rule's p-value scale
+    (`firmware/verifier_model/calibration.py`). Needs no TensorFlow. Returns what it measured: at the
+    core's levels, true fits rejected and misfits accepted, the rule's beside the model's."""
+    y, rule_score = data["y"], data["rule_score"]
+    fits, misfits = data["x"][y == 1], data["x"][y == 0]
+    tables: dict[str, calibration.Calibration] = {}
+    summary: dict[str, Any] = {
+        **meta,
+        "true_fits": len(fits),
+        "misfits": len(misfits),
+        "tail_count": calibration.TAIL_COUNT,
+        "tail_slope": calibration.TAIL_SLOPE,
+        "rule": _tails(rule_score[y == 1], rule_score[y == 0]),
+    }
+    for variant in MODEL_FILES:
+        model = ModelVerifier(variant, folder, calibrated=False)
+        fit_z = np.array([model.logit_features(row) for row in fits])
+        misfit_z = np.array([model.logit_features(row) for row in misfits])
+        tables[variant] = calibration.build(fit_z)
+        p_fit = np.array([tables[variant].p_value(z) for z in fit_z])
+        p_misfit = np.array([tables[variant].p_value(z) for z in misfit_z])
+        summary[variant] = {"knots": len(tables[variant].logits), **_tails(p_fit, p_misfit)}
+    calibration.write(folder / CALIBRATION_FILE, tables, {**meta, "true_fits": len(fits)})
+    return summary
+
+
+def _tails(p_fit: np.ndarray, p_misfit: np.ndarray) -> dict[str, Any]:
+    """How a score behaves at the core's levels: true fits rejected, misfits accepted, and how
+    uniform true fits are (fractions below 0.01, 0.1, 0.5)."""
+    return {
+        "fits_below_0.002_pct": round(100 * float((p_fit < 0.002).mean()), 3),
+        "misfits_at_or_above_0.002_pct": round(100 * float((p_misfit >= 0.002).mean()), 3),
+        "misfits_at_or_above_0.00002_pct": round(100 * float((p_misfit >= 0.00002).mean()), 3),
+        "fits_below_pct": {str(q): round(100 * float((p_fit < q).mean()), 2) for q in (0.01, 0.1, 0.5)},
+    }
+
+
 def _merge(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {key: np.concatenate([a[key], b[key]]) for key in a}
-
-
-def _bad(fig: dict[str, Any]) -> float:
-    """Sessions that went wrong per 1,000: honest ones sent to review, incidents missed, silent overcharges."""
-    per = 1000.0 / max(1, fig["sessions"])
-    missed = fig["incidents"] * (1 - fig["incidents_caught_pct"] / 100)
-    reviews = fig["honest"] * fig["honest_reviews_per_1000"] / 1000
-    return per * (reviews + missed + fig["silent_overcharges"]) + fig["honest_alerts_per_session"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,22 +193,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round1-seeds", type=int, nargs="+", default=[101, 102, 103, 104])
     parser.add_argument("--round2-seeds", type=int, nargs="+", default=[201, 202, 203, 204])
     parser.add_argument("--sessions-per-store", type=int, default=300)
+    parser.add_argument("--calib-seeds", type=int, nargs="+", default=[401, 402, 403])
+    parser.add_argument("--calib-sessions", type=int, default=300, help="sessions per calibration store")
     parser.add_argument("--val-seed", type=int, default=301)
-    parser.add_argument("--val-sessions", type=int, default=300)
-    parser.add_argument("--shifts", type=float, nargs="+", default=[-1.0, 0.0, 1.0, 2.0])
+    parser.add_argument("--val-sessions", type=int, default=1000)
     parser.add_argument("--train-seed", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="only rebuild the calibration of the models already in --out (no TensorFlow needed)",
+    )
     args = parser.parse_args(argv)
-    tf = _tf()
-    tf.config.experimental.enable_op_determinism()
     started = time.perf_counter()
-    log: dict[str, Any] = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
 
     def step(text: str) -> None:
         print(f"[{time.perf_counter() - started:6.0f} s] {text}", flush=True)
 
+    calib_meta = {"seeds": args.calib_seeds, "sessions_per_store": args.calib_sessions, "driver": "rule"}
+    if args.calibrate_only:
+        step(f"calibration: {args.calib_sessions} sessions from each of stores {args.calib_seeds}, rule driving")
+        summary = calibrate(args.out, calibration_data(args.calib_seeds, args.calib_sessions, args.workers), calib_meta)
+        step(f"wrote {args.out / CALIBRATION_FILE}: {json.dumps(summary)}")
+        return 0
+    tf = _tf()
+    tf.config.experimental.enable_op_determinism()
+    log: dict[str, Any] = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+
+    step(f"calibration data: {args.calib_sessions} sessions from each of stores {args.calib_seeds}, rule driving")
+    calib = calibration_data(args.calib_seeds, args.calib_sessions, args.workers)
     step(f"round 1: {args.sessions_per_store} sessions from each of stores {args.round1_seeds}, rule driving")
     data1 = collect(args.round1_seeds, args.sessions_per_store, rule_driver, args.workers)
     log["round1"] = label_stats(data1)
@@ -184,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="verifier-train-"))
     export(tf, model, scratch / "r1", data1["x"][:: max(1, len(data1["x"]) // 2000)])
+    calibrate(scratch / "r1", calib, calib_meta)  # round 2 is driven as the cart would run it: calibrated
     driver = functools.partial(ModelVerifier, "float", scratch / "r1")
     step(f"round 2: {args.sessions_per_store} sessions from each of stores {args.round2_seeds}, model driving")
     data2 = collect(args.round2_seeds, args.sessions_per_store, driver, args.workers)
@@ -193,32 +243,26 @@ def main(argv: list[str] | None = None) -> int:
     model, log["fit"] = train(tf, data, args.train_seed, args.epochs)
     step(f"final model: {log['fit']}")
     representative = data["x"][data["y"] >= 0][:: max(1, int((data["y"] >= 0).sum()) // 2000)]
+    log["sizes_bytes"] = export(tf, model, args.out, representative)
+    log["calibration"] = calibrate(args.out, calib, calib_meta)
+    step(f"calibration: {json.dumps(log['calibration'])}")
 
-    step(f"operating point on store {args.val_seed} ({args.val_sessions} sessions): shifts {args.shifts}")
-    rule_fig, _ = evaluate(args.val_seed, args.val_sessions, rule_driver, args.workers)
-    log["validation"] = {"rule": rule_fig}
-    step(f"  rule: bad {_bad(rule_fig):.1f} {_short(rule_fig)}")
-    best: tuple[float, float] | None = None
-    for shift in args.shifts:
-        folder = scratch / f"shift{shift:+.1f}"
-        export(tf, model, folder, representative, shift)
-        fig, _ = evaluate(
-            args.val_seed, args.val_sessions, functools.partial(ModelVerifier, "float", folder), args.workers
-        )
-        log["validation"][f"model shift {shift:+.1f}"] = fig
-        bad = _bad(fig)
-        step(f"  shift {shift:+.1f}: bad {bad:.1f} {_short(fig)}")
-        if best is None or bad < best[0]:
-            best = (bad, shift)
-    assert best is not None
-    log["shift"] = best[1]
-    log["sizes_bytes"] = export(tf, model, args.out, representative, best[1])
+    step(f"validation on store {args.val_seed} ({args.val_sessions} sessions): rule, model, model-int8")
+    log["validation"] = {}
+    for name, make in (
+        ("rule", rule_driver),
+        ("model", functools.partial(ModelVerifier, "float", args.out)),
+        ("model-int8", functools.partial(ModelVerifier, "int8", args.out)),
+    ):
+        fig, _ = evaluate(args.val_seed, args.val_sessions, make, args.workers)
+        log["validation"][name] = fig
+        step(f"  {name}: {_short(fig)}")
     log["params"] = int(model.count_params())
     log["train_wall_s"] = round(time.perf_counter() - started, 1)
     log["tensorflow"] = tf.__version__
     write_model_card(args.out / "MODEL_CARD.md", log, FEATURE_NAMES, HIDDEN)
     (args.out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
-    step(f"wrote {', '.join(MODEL_FILES.values())} ({log['sizes_bytes']}) and MODEL_CARD.md to {args.out}")
+    step(f"wrote {', '.join(MODEL_FILES.values())} ({log['sizes_bytes']}), {CALIBRATION_FILE} and MODEL_CARD.md")
     return 0
 
 

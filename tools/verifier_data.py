@@ -6,8 +6,9 @@ questions a model's own decisions lead to are seen too). Each `FitQuery` is logg
 it was asked about, then labelled from the session's truth:
 
 - a placement question is a true fit when units of exactly those products (as many of each) went
-  into the basket within `WINDOW_S` before it and their true weights add up to the measured change
-  within the scale's tolerance (`tolerance_g`);
+  into the basket within `WINDOW_S` before the change began (the question's time less how long the
+  basket moved before it settled: an item put in while the cart was pushed settles only later) and
+  their true weights add up to the measured change within the scale's tolerance (`tolerance_g`);
 - a removal question likewise, with units that came out;
 - questions asked without units (a held change taken out again, a lifted item coming back) are
   logged but left unlabelled (label -1) and not trained on.
@@ -45,7 +46,7 @@ from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
 
 CARTS = 10  # sessions of one store are shared between this many carts, each with its weight book
-WINDOW_S = 30.0  # a unit counts for a question asked at most this long after it went in (or out)
+WINDOW_S = 30.0  # a unit counts for a change that began at most this long after it went in (or out)
 KIND_PLACE, KIND_REMOVE, KIND_GRAMS = 0, 1, 2
 SESSION_KINDS = ("honest", "unscanned_item", "swap", "scan_not_placed", "scanned_twice")
 
@@ -115,12 +116,15 @@ def label(asked: Asked, moves: dict[str, list[tuple[float, float | None, float]]
         return -1
     need = Counter(asked.keys)
     options: list[list[float]] = []
+    # the window runs back from when the basket started moving, not from when it came to rest: an item
+    # put in while the cart was pushed settles a minute later and is still this change
+    since = asked.t - max(0.0, asked.query.settle_s) - WINDOW_S
     for key, count in need.items():
         weights = [
             w
             for t_in, t_out, w in moves.get(key, [])
             if (t_out if asked.measured else t_in) is not None
-            and asked.t - WINDOW_S <= (t_out if asked.measured else t_in) <= asked.t + 0.5  # type: ignore[operator]
+            and since <= (t_out if asked.measured else t_in) <= asked.t + 0.5  # type: ignore[operator]
         ]
         if len(weights) < count:
             return 0

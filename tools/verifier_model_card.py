@@ -33,6 +33,7 @@ def _fig_row(name: str, fig: dict[str, Any]) -> str:
 
 def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...], hidden: tuple[int, ...]) -> None:
     args = log["args"]
+    cal = log["calibration"]
     lines = [
         "# Model card: the cart's weight verifier (TFLite)",
         "",
@@ -42,15 +43,15 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "## What it does",
         "",
         "At each settled weight change the cart core asks, for each candidate group of scanned units,",
-        "whether the change fits (`firmware/core/verifier.py`). This model answers with P(fits): the",
+        "whether the change fits (`firmware/core/verifier.py`). The network estimates P(fits): the",
         "probability that exactly those products went in (or came out) at that change. With no",
         "expected weight known the verifier answers None (the core's unverified path), as the rule does.",
         "",
         f"Network: {len(features)} inputs, dense {' -> '.join(str(h) for h in hidden)} (ReLU), one output: the",
-        "logit of P(fits) (a logit keeps resolution near the core's 0.002 acceptance level under int8",
-        "quantization; `ModelVerifier` applies the sigmoid).",
+        "logit of P(fits) (a logit keeps resolution in the tail under int8 quantization).",
         f"Parameters: {log['params']}. Files: `verifier_float.tflite` ({log['sizes_bytes']['float']} bytes),",
-        f"`verifier_int8.tflite` ({log['sizes_bytes']['int8']} bytes, int8 in and out, full-integer ops).",
+        f"`verifier_int8.tflite` ({log['sizes_bytes']['int8']} bytes, int8 in and out, full-integer ops),",
+        "`verifier_calibration.json` (the two calibration tables).",
         f"Trained with TensorFlow {log['tensorflow']} in {log['train_wall_s']} s.",
         "",
         "## Inputs (`firmware/verifier_model/features.py`)",
@@ -68,7 +69,8 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "sessions with one incident each), replayed through the real pipeline; every question the core",
         "asks the verifier is logged with the units it concerns and labelled from ground truth",
         "(`tools/verifier_data.py`: a fit when units of exactly those products went in, or out, within",
-        "30 s before the question and their true weights explain the measured change within",
+        "30 s before the change began (the question's time less how long the basket moved before it",
+        "settled) and their true weights explain the measured change within",
         "4 g + 3 x noise + 3 %). Questions asked without units (a held change taken out again) are not",
         "labelled. Questions about units of unknown weight never reach a verifier.",
         "",
@@ -76,16 +78,41 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "the rule driving:",
         f"  `{log['round1']}`",
         f"- round 2: stores {args['round2_seeds']}, {args['sessions_per_store']} sessions each, "
-        "the round-1 model driving",
+        "the round-1 model (calibrated) driving",
         f"  (questions the rule never asks): `{log['round2']}`",
         f"- trained on both (binary cross-entropy on the logit, Adam 3e-3, {args['epochs']} epochs, batch 256,",
         f"  seed {args['train_seed']}, 10 % held out): {log['fit']}",
         "",
-        "## Operating point and validation (end to end)",
+        "## Output: calibrated onto the rule's scale",
         "",
-        "The output logit is shifted by the value that gave the fewest bad sessions on validation store",
-        f"{args['val_seed']} ({args['val_sessions']} sessions, half with an incident): chosen shift",
-        f"**{log['shift']:+.1f}**. Figures from `tools.bench_core`'s scoring on those sessions:",
+        "The core reads a verifier's score as the statistical rule's: a two-sided tail probability,",
+        "about uniform on [0, 1] for a change that truly fits; it accepts at 0.002, weighs scores by",
+        "priors and compares rival groups by ratio. P(fits) is on another scale (near 1 for every good",
+        "fit), so `ModelVerifier` returns an empirical (conformal) p-value instead: the fraction of",
+        "held-out true fits whose logit was at most this one (`firmware/verifier_model/calibration.py`,",
+        "tables in `verifier_calibration.json`, float and int8 each from its own logits). Calibration",
+        f"questions: stores {cal['seeds']}, {cal['sessions_per_store']} sessions each, the rule driving,",
+        f"{cal['true_fits']} true fits. The table is empirical from the {cal['tail_count']}th-lowest true fit up;",
+        f"below, p falls with the network's odds (slope {cal['tail_slope']} in log p per logit unit).",
+        "",
+        "At the core's levels on those questions (true fits rejected, misfits accepted; lower is better):",
+        "",
+        "| score | true fits < 0.002 % | misfits >= 0.002 % | misfits >= 0.00002 % | true fits < 0.01 / 0.1 / 0.5 % |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in ("rule", "float", "int8"):
+        t = cal[name]
+        below = t["fits_below_pct"]
+        lines.append(
+            f"| {name} | {t['fits_below_0.002_pct']} | {t['misfits_at_or_above_0.002_pct']} | "
+            f"{t['misfits_at_or_above_0.00002_pct']} | {below['0.01']} / {below['0.1']} / {below['0.5']} |"
+        )
+    lines += [
+        "",
+        "## Validation (end to end)",
+        "",
+        f"Validation store {args['val_seed']} ({args['val_sessions']} sessions, half with an incident, learning",
+        "carts as `tools.bench_core` runs them):",
         "",
         "| verifier | honest reviews / 1,000 | alerts / honest session | incidents caught % "
         "| silent overcharges | honest billed exactly % |",
@@ -93,7 +120,7 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
     ]
     lines += [_fig_row(name, fig) for name, fig in log["validation"].items()]
     rule = log["validation"].get("rule")
-    chosen = log["validation"].get(f"model shift {log['shift']:+.1f}")
+    chosen = log["validation"].get("model")
     if rule and chosen:
         worse = (
             chosen["honest_reviews_per_1000"] > rule["honest_reviews_per_1000"]
@@ -101,8 +128,7 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         )
         lines += [
             "",
-            "**On validation the model does not beat the rule** (more reviews, or fewer incidents caught):"
-            " the rule stays the default."
+            "On validation the model does not beat the rule (more reviews, or fewer incidents caught)."
             if worse
             else "On validation the model reviews fewer honest sessions at an equal or better catch rate.",
         ]

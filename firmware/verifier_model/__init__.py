@@ -5,8 +5,12 @@ the `.tflite` files in this folder (written by `tools/train_verifier.py`, descri
 `MODEL_CARD.md`) with `ai_edge_litert` (works with numpy 2), or with `tflite_runtime` where a Pi
 image only has that. TensorFlow itself is never needed to run the cart.
 
-The network's output is the logit of P(the candidate units explain the change); the verifier
-returns that probability. With nothing known of the product's weight it returns `None`, like the
+The network's output is the logit of P(the candidate units explain the change). The verifier
+returns it on the statistical rule's scale, the scale the core's thresholds and rival ratios are set
+on: an empirical p-value from the calibration table beside the model (`verifier_calibration.json`,
+one table per variant, see `calibration.py`): about uniform on [0, 1] for a change that truly fits.
+Without that file (a freshly trained model in training) `calibrated=False` gives the sigmoid of the
+logit instead. With nothing known of the product's weight it returns `None`, like the
 rule, and the core falls back to its unverified path. One interpreter is built per verifier and
 reused for every call (the core is single-threaded; use one verifier per process or thread).
 """
@@ -20,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from firmware.core.verifier import FitQuery
+from firmware.verifier_model import calibration
+from firmware.verifier_model.calibration import CALIBRATION_FILE, Calibration
 from firmware.verifier_model.features import N_FEATURES, query_features
 
 MODEL_DIR = Path(__file__).resolve().parent
@@ -57,9 +63,16 @@ def model_path(variant: str = "float", model_dir: Path | str | None = None) -> P
 
 
 class ModelVerifier:
-    """P(fits) from the trained network; `None` when the expected weight is unknown."""
+    """The trained network's fit, calibrated onto the rule's p-value scale (or its raw P(fits) with
+    `calibrated=False`); `None` when the expected weight is unknown."""
 
-    def __init__(self, variant: str = "float", model_dir: Path | str | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        variant: str = "float",
+        model_dir: Path | str | None = None,
+        name: str | None = None,
+        calibrated: bool = True,
+    ) -> None:
         path = model_path(variant, model_dir)
         if not path.is_file():
             raise ModelUnavailable(f"model file {path} not found (train it with tools/train_verifier.py)")
@@ -85,9 +98,23 @@ class ModelVerifier:
         info = np.iinfo(self._in_dtype) if self._quantized_in else None
         self._in_range = (info.min, info.max) if info is not None else None
         self._buffer = np.zeros((1, N_FEATURES), dtype=self._in_dtype)
+        self.calibration: Calibration | None = None
+        if calibrated:
+            try:
+                self.calibration = calibration.load(path.parent, variant)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ModelUnavailable(f"{path.parent / CALIBRATION_FILE}: unusable calibration ({exc})") from None
+            if self.calibration is None:
+                raise ModelUnavailable(
+                    f"calibration {path.parent / CALIBRATION_FILE} not found (tools/train_verifier.py writes it)"
+                )
 
     def logit(self, query: FitQuery) -> float:
-        values = np.asarray(query_features(query), dtype=np.float32)
+        return self.logit_features(query_features(query))
+
+    def logit_features(self, features: Any) -> float:
+        """The network's output logit for one input vector (`features.query_features`)."""
+        values = np.asarray(features, dtype=np.float32)
         if self._quantized_in:
             assert self._in_range is not None
             q = np.round(values / self._in_scale + self._in_zero)
@@ -103,7 +130,17 @@ class ModelVerifier:
         if query.expected_g is None:
             return None
         z = self.logit(query)
+        if self.calibration is not None:
+            return self.calibration.p_value(z)
         return 1.0 / (1.0 + math.exp(-z)) if z >= -700 else 0.0
 
 
-__all__ = ["MODEL_DIR", "MODEL_FILES", "ModelUnavailable", "ModelVerifier", "load_interpreter_class", "model_path"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "MODEL_DIR",
+    "MODEL_FILES",
+    "ModelUnavailable",
+    "ModelVerifier",
+    "load_interpreter_class",
+    "model_path",
+]
