@@ -204,6 +204,8 @@ class Fusion(Deadlines, Corrections):
         if fit is not None:
             self._place_claiming(fit, t, noise)
             return
+        if self._recount_unknown(t, grams):
+            return
         lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))
         for unit in lifted:
             if unit.weight_g is not None and self.matcher.fits_grams(unit.weight_g, grams, noise):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from firmware.core.basket import AlertKind, Unit, UnitState
 from firmware.core.fusion_state import FusionState
+from firmware.core.grouping import GroupFit
 
+RECOUNT_REL = 0.06  # units of one product: a change this close to a whole share of an earlier one is one unit
+RECOUNT_G = 3.0  # ... or this many grams per unit (light goods)
 QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going in, against a hand letting go
 
 
@@ -112,6 +115,43 @@ class Corrections(FusionState):
                 self._unplace(old, t, realert=old.uid in claim.alerted)
         self._place(fit, t)
         return True
+
+    def _recount_unknown(self, t: float, grams: float) -> bool:
+        """Units of a product nobody knows the weight of, scanned together: the cart took the first
+        change for one unit. A later change that is that one's half (a third...) says it was two
+        (three...) put in together: recount it, and this change is one more."""
+        pending = [u for u in self._pending_each() if u.product is not None and u.product.weight_g is None]
+        for key in dict.fromkeys(u.key for u in pending):
+            waiting = sorted((u for u in pending if u.key == key), key=lambda u: u.scanned_t)
+            guessed = [
+                u
+                for u in self.basket.in_state(UnitState.PLACED)
+                if u.key == key and not u.verified and u.placed_with == 1 and u.weight_g
+            ]
+            for first in sorted(guessed, key=lambda u: -(u.placed_t or 0.0)):
+                assert first.weight_g is not None
+                count = round(first.weight_g / grams)
+                tolerance = max(RECOUNT_REL * first.weight_g, RECOUNT_G * count)
+                if count < 2 or count > len(waiting) or abs(first.weight_g - count * grams) > tolerance:
+                    continue
+                each = first.weight_g / count
+                self.matcher.relearn(first, first.weight_g, each)
+                first.weight_g, first.placed_with = each, count
+                self._emit(
+                    t,
+                    "cart.item_revised",
+                    uid=first.uid,
+                    code=first.code,
+                    weight_g=round(each, 1),
+                    amount_cents=first.amount_cents(),
+                )
+                extra = waiting[: count - 1]
+                self._place(GroupFit(extra, 0.0, False, [each] * len(extra)), t)
+                for unit in extra:  # they went in with the first, back then
+                    unit.placed_t, unit.placed_with = first.placed_t, count
+                self._place(GroupFit([waiting[count - 1]], 0.0, False, [grams]), t)
+                return True
+        return False
 
     def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:
         """A unit the cart placed by mistake goes back to waiting for its weight (off the bill)."""

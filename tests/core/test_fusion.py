@@ -399,3 +399,14 @@ def test_a_scan_reported_never_placed_is_not_a_light_extra_of_another_product() 
     s.scan(70, STRAWBERRY).weight(72, 125.3 + 21.8).end(100)  # a hand presses about a gum's weight
     assert s.bill == [(GUM, 1, 99)]
     assert ("scan_not_placed", False) in s.alerts and s.review.required
+
+
+def test_units_of_unknown_weight_put_in_two_then_one_are_recounted() -> None:
+    # three jars of a jam nobody knows the weight of: two go in together, then the third
+    s = Session().scan(1, JAM).scan(2, JAM).scan(3, JAM).weight(6, 2 * 341.0).weight(12, 339.5).end(40)
+    assert s.bill == [(JAM, 3, 750)] and s.alerts == []
+
+
+def test_a_jam_scanned_twice_and_put_in_once_stays_one() -> None:
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 341.0).end(80)
+    assert s.bill == [(JAM, 1, 250)] and ("scan_not_placed", False) in s.alerts
