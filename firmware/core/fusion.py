@@ -159,6 +159,8 @@ class Fusion(Deadlines, Corrections):
             return
         if abs(delta) < self._shift_tolerance(event.settle_s) and not self._fits_pending(t, delta, noise):
             return  # the basket's contents shifting or creeping, not goods
+        if self._shifted_out(delta, noise, event.settle_s):
+            return
         if not finishing and self._revise_recent_placement(t, delta, noise):
             return
         if delta > 0:

@@ -20,6 +20,18 @@ class Corrections(FusionState):
             return max(self.config.shift_min_g, self.config.shift_rel * self.level_g)
         return drift
 
+    def _shifted_out(self, delta: float, noise: float, settle_s: float) -> bool:
+        """Weight lost over a long push, up to twice the usual shift, that no item in the basket
+        weighs, even loosely: goods sliding onto other corners of the load cells, not a removal."""
+        if delta >= 0 or settle_s < self.config.long_motion_s:
+            return False
+        if -delta >= 2 * self.config.shift_rel * self.level_g:
+            return False
+        placed = self.basket.in_state(UnitState.PLACED)
+        return not self._loosely_fitting(placed, -delta) and not self.matcher.removal_fits(
+            placed, -delta, noise, self.now
+        )
+
     def _revise_recent_placement(self, t: float, delta: float, noise: float) -> bool:
         """A change right after a placement may be that placement finishing (a hand let go, an item
         settling, more of the same produce): revise its weight when the revised one still fits."""

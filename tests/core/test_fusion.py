@@ -410,3 +410,20 @@ def test_units_of_unknown_weight_put_in_two_then_one_are_recounted() -> None:
 def test_a_jam_scanned_twice_and_put_in_once_stays_one() -> None:
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 341.0).end(80)
     assert s.bill == [(JAM, 1, 250)] and ("scan_not_placed", False) in s.alerts
+
+
+def test_weight_lost_over_a_long_push_that_no_item_weighs_is_goods_shifting() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).scan(10, PENNE).weight(12, 512)
+    s.scan(20, FUSILLI).weight(22, 518)
+    for i in range(8):  # a heavier basket: eight more cans
+        s.scan(30 + 10 * i, TOMATOES).weight(32 + 10 * i, 452)
+    settled(s, 150, -9.0 - 0.004 * s.level, 40.0)  # 0.5 % of the load, after 40 s of pushing
+    s.end(200)
+    assert s.alerts == [] and not s.review.required
+    assert (TOMATOES, 9, 9 * 129) in s.bill
+
+
+def test_weight_lost_over_a_long_push_that_an_item_weighs_is_a_removal() -> None:
+    s = Session().scan(1, GUM).weight(3, 21.5).scan(10, TOMATOES).weight(12, 452)
+    settled(s, 150, -21.6, 40.0).end(400)
+    assert s.bill == [(TOMATOES, 1, 129)]
