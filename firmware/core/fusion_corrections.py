@@ -59,12 +59,9 @@ class Corrections(FusionState):
         score: float | None = None
         before = 1.0  # how well the placement fitted as first weighed
         if all(u.verified for u in units):
-            for unit in units:  # judge against what was known before, not what this placement taught
-                self.matcher.unlearn(unit, unit.weight_g or 0.0)
-            score = self.matcher.fit(units, revised, noise, t)
-            before = self.matcher.fit(units, total, noise, t) or 0.0
-            for unit in units:
-                self.matcher.learn(unit, unit.weight_g or 0.0)
+            with self.matcher.forgetting(units):  # judged against what was known before this placement
+                score = self.matcher.fit(units, revised, noise, t)
+                before = self.matcher.fit(units, total, noise, t) or 0.0
             needed = self.config.limits.accept_p / (100.0 if at_once else 1.0)
             if score is None or score < needed:
                 return False
@@ -86,17 +83,7 @@ class Corrections(FusionState):
                 return False
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
         for unit in units:
-            old = unit.weight_g or 0.0
-            unit.weight_g = old * revised / total
-            self.matcher.relearn(unit, old, unit.weight_g)
-            self._emit(
-                t,
-                "cart.item_revised",
-                uid=unit.uid,
-                code=unit.code,
-                weight_g=round(unit.weight_g, 1),
-                amount_cents=unit.amount_cents(),
-            )
+            self._revise(unit, (unit.weight_g or 0.0) * revised / total, t)
         return True
 
     def _retake_weak_claim(self, unit: Unit, t: float) -> bool:
@@ -111,13 +98,9 @@ class Corrections(FusionState):
         if claim.returned and any(u.state is not UnitState.PLACED for u in claim.units):
             return False
         grams = sum(u.weight_g or 0.0 for u in claim.units)  # as revised since, if it was
-        placed = [] if claim.returned else claim.units
-        for old in placed:  # judged without what the claim itself taught
-            self.matcher.unlearn(old, old.weight_g or 0.0)
-        fit = self.matcher.best_placement(self._pending_each(), grams, claim.noise, t, must_include=unit)
+        with self.matcher.forgetting([] if claim.returned else claim.units):  # what the claim itself taught
+            fit = self.matcher.best_placement(self._pending_each(), grams, claim.noise, t, must_include=unit)
         if fit is None or not fit.verified:
-            for old in placed:
-                self.matcher.learn(old, old.weight_g or 0.0)
             return False
         self._weak_claim = None
         for old in claim.units:
@@ -147,16 +130,8 @@ class Corrections(FusionState):
                 if count < 2 or count > len(waiting) or abs(first.weight_g - count * grams) > tolerance:
                     continue
                 each = first.weight_g / count
-                self.matcher.relearn(first, first.weight_g, each)
-                first.weight_g, first.placed_with = each, count
-                self._emit(
-                    t,
-                    "cart.item_revised",
-                    uid=first.uid,
-                    code=first.code,
-                    weight_g=round(each, 1),
-                    amount_cents=first.amount_cents(),
-                )
+                first.placed_with = count
+                self._revise(first, each, t)
                 extra = waiting[: count - 1]
                 self._place(GroupFit(extra, 0.0, False, [each] * len(extra)), t)
                 for unit in extra:  # they went in with the first, back then
@@ -167,6 +142,7 @@ class Corrections(FusionState):
 
     def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:
         """A unit the cart placed by mistake goes back to waiting for its weight (off the bill)."""
+        self.matcher.unlearn(unit, unit.weight_g or 0.0)
         unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PENDING, None, None, False
         self._emit(t, "cart.item_removed", uid=unit.uid, code=unit.code, amount_cents=unit.amount_cents(), final=True)
         name = unit.product.name if unit.product else unit.code
@@ -177,22 +153,17 @@ class Corrections(FusionState):
     def _drop_extra(self, t: float, placed_t: float, units: list[Unit], revised: float, noise: float) -> bool:
         """A hand letting go just after several products went in together: if fewer of them fit the
         weight that stayed, a light one took the hand's weight for its own."""
-        for unit in units:
-            self.matcher.unlearn(unit, unit.weight_g or 0.0)
         # (as for any placement, fewer units win unless all of them fit far better: see best_placement)
-        fewer = self.matcher.best_placement(units, revised, noise, t)
+        with self.matcher.forgetting(units):
+            fewer = self.matcher.best_placement(units, revised, noise, t)
         if fewer is None or not fewer.verified or len(fewer.units) >= len(units):
-            for unit in units:
-                self.matcher.learn(unit, unit.weight_g or 0.0)
             return False
         for unit in units:
             if unit not in fewer.units:
                 self._unplace(unit, t, realert=False)
         for unit, share in zip(fewer.units, fewer.shares_g, strict=True):
-            unit.weight_g, unit.placed_with = share, len(fewer.units)
-            self.matcher.learn(unit, share)
-            grams, cents = round(share, 1), unit.amount_cents()
-            self._emit(t, "cart.item_revised", uid=unit.uid, code=unit.code, weight_g=grams, amount_cents=cents)
+            unit.placed_with = len(fewer.units)
+            self._revise(unit, share, t)
         self._last_placement = (placed_t, list(fewer.units))
         return True
 

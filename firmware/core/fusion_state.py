@@ -144,6 +144,19 @@ class FusionState:
             )
         self._last_placement = (t, list(fit.units))
 
+    def _revise(self, unit: Unit, grams: float, t: float) -> None:
+        """A placed unit's weight, and so its price when sold by weight, corrected."""
+        self.matcher.relearn(unit, unit.weight_g or 0.0, grams)
+        unit.weight_g = grams
+        self._emit(
+            t,
+            "cart.item_revised",
+            uid=unit.uid,
+            code=unit.code,
+            weight_g=round(grams, 1),
+            amount_cents=unit.amount_cents(),
+        )
+
     def _put_back(self, unit: Unit, t: float) -> None:
         unit.state, unit.left_t = UnitState.PLACED, None
         self._emit(

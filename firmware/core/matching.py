@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from firmware.core.basket import Unit
@@ -99,6 +101,17 @@ class Matcher:
         seen = self.learned.get(unit.key)
         if seen and old_g in seen:
             seen[seen.index(old_g)] = new_g
+
+    @contextmanager
+    def forgetting(self, units: list[Unit]) -> Iterator[None]:
+        """Judge without what these placed units taught this session (their own weighings)."""
+        for unit in units:
+            self.unlearn(unit, unit.weight_g or 0.0)
+        try:
+            yield
+        finally:
+            for unit in units:
+                self.learn(unit, unit.weight_g or 0.0)
 
     def fit(self, units: list[Unit], grams: float, noise: float, t: float, *, measured: bool = False) -> float | None:
         expected = 0.0
