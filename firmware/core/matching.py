@@ -26,6 +26,8 @@ CATALOG_ERROR = 0.025  # relative sd of a catalog weight against the product's t
 PRODUCE_SCATTER = 0.3  # ... of a piece of produce
 MEASURED_SD_G = 0.5  # a unit weighed on its own: known to about this
 TRIPLES_POOL = 15  # three units taken out at once: looked for among this many most recent
+FEW_AGREEING = 2.0  # weighings that teach a product the catalog gives no weight, if they agree
+AGREEING_REL = 0.08  # ... within this relative spread
 WELL_KNOWN_N = 10.0  # observations after which a learned weight is as good as a measurement
 PROMPT_S = 20.0  # most items go in within this long of their scan
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
@@ -80,13 +82,22 @@ class Matcher:
         """(grams, known unit spread, well known?, how far off the grams may be) before this session."""
         assert unit.product is not None
         if self.book is not None and not is_plu(unit.key):  # produce pieces differ too much to learn one
-            known = self.book.estimate(unit.key)
+            known = self.book.estimate(unit.key) if unit.product.weight_g is not None else self._agreed(unit.key)
             if known is not None:  # its spread says how well it is known; trusted like a measurement once well known
                 return known[0], known[1], known[2] >= WELL_KNOWN_N, known[1] / math.sqrt(known[2])
         if unit.product.weight_g is None:
             return None
         weight = unit.product.weight_g
         return weight, unit.product.weight_sd_g, False, CATALOG_ERROR * weight
+
+    def _agreed(self, key: str) -> tuple[float, float, float] | None:
+        """A product the catalog gives no weight: two settled weighings that agree are far better than
+        nothing. One is not enough: a swap nobody noticed would teach the wrong weight."""
+        assert self.book is not None
+        known = self.book.estimate(key, FEW_AGREEING)
+        if known is None or known[1] > AGREEING_REL * known[0]:
+            return None
+        return known
 
     def learn(self, unit: Unit, grams: float) -> None:
         if unit.product is not None and not unit.by_weight:

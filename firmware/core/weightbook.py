@@ -43,10 +43,10 @@ class WeightBook:
     min_n: float = 3.0  # observations before the book is trusted
     outlier_sd: float = 5.0  # a new observation this far off an established weight is not learned
 
-    def estimate(self, key: str) -> tuple[float, float, float] | None:
+    def estimate(self, key: str, min_n: float | None = None) -> tuple[float, float, float] | None:
         """(mean grams, spread, weighted count), or None while too little is known."""
         stats = self.entries.get(key)
-        if stats is None or stats.n < self.min_n:
+        if stats is None or stats.n < (self.min_n if min_n is None else min_n):
             return None
         # with few observations the sample spread understates the truth: widen it, never below 2 %
         return stats.mean, max(stats.sd * (1.0 + 2.0 / stats.n), 0.02 * stats.mean, 0.5), stats.n
@@ -75,6 +75,19 @@ class WeightBook:
                 continue
             learned += self.observe(unit.key, unit.weight_g)
         return learned
+
+    def merge(self, other: WeightBook) -> None:
+        """Add what another cart learned (Chan's pooled mean and squared deviations)."""
+        for key, theirs in other.entries.items():
+            mine = self.entries.setdefault(key, WeightStats())
+            n = mine.n + theirs.n
+            if n <= 0:
+                continue
+            delta = theirs.mean - mine.mean
+            mine.m2 += theirs.m2 + delta * delta * mine.n * theirs.n / n
+            mine.mean += delta * theirs.n / n
+            mine.n = n
+            mine.confirmed += theirs.confirmed
 
     def to_dict(self) -> dict[str, Any]:
         return {k: [s.n, s.mean, s.m2, s.confirmed] for k, s in self.entries.items()}
