@@ -141,6 +141,7 @@ class FusionState:
                 weight_g=round(share, 1),
                 amount_cents=unit.amount_cents(),
                 verified=fit.verified,
+                together=len(fit.units),
             )
         self._last_placement = (t, list(fit.units))
 
@@ -155,6 +156,7 @@ class FusionState:
             code=unit.code,
             weight_g=round(grams, 1),
             amount_cents=unit.amount_cents(),
+            together=unit.placed_with,
         )
 
     def _put_back(self, unit: Unit, t: float) -> None:

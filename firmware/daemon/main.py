@@ -121,6 +121,10 @@ class Daemon:
             assert self.loop is not None
             asyncio.run_coroutine_threadsafe(asyncio.to_thread(self._learn_confirmed, weighings), self.loop).result(30)
 
+        def on_fleet_weighings(weighings: list[Any]) -> None:
+            assert self.loop is not None
+            asyncio.run_coroutine_threadsafe(asyncio.to_thread(self._learn_fleet, weighings), self.loop).result(30)
+
         self.sync = SyncRunner(
             store_url or None,
             credential_path,
@@ -128,6 +132,7 @@ class Daemon:
             catalog_path=self.state_dir / STORE_CATALOG,
             on_catalog=on_catalog,
             on_weighings=on_weighings,
+            on_fleet_weighings=on_fleet_weighings,
             on_status=on_status,
         )
         if self.sync.cart_id != self.config.cart.id:  # every upload would be refused
@@ -140,17 +145,26 @@ class Daemon:
 
     def _learn_confirmed(self, weighings: list[Any]) -> None:
         """Staff-confirmed weighings (at least once: a weighing already applied is skipped by its id)."""
-        mark = self.state_dir / CONFIRMED_FILE
+        self._learn(weighings, CONFIRMED_FILE, confirmed=True)
+
+    def _learn_fleet(self, weighings: list[Any]) -> None:
+        """What the store's other carts weighed in sessions they settled: ordinary observations."""
+        self._learn(weighings, FLEET_FILE, confirmed=False)
+
+    def _learn(self, weighings: list[Any], mark_name: str, *, confirmed: bool) -> None:
+        mark = self.state_dir / mark_name
         last_id = int(mark.read_text()) if mark.exists() else 0
         for weighing in sorted(weighings, key=lambda w: w.id):
             if weighing.id <= last_id:
                 continue
             last_id = weighing.id
             try:
-                key = self.catalog.lookup(weighing.code).product.key
+                product = self.catalog.lookup(weighing.code).product
             except UnknownCode:
                 continue
-            self.book.observe(key, weighing.weight_g, confirmed=True)
+            if product.by_weight:
+                continue
+            self.book.observe(product.key, weighing.weight_g, confirmed=confirmed)
         save_book(self.book, self.state_dir / BOOK_FILE)
         mark.write_text(str(last_id))
 
@@ -272,6 +286,7 @@ def attach_hardware(daemon: Daemon) -> None:
 BOOK_FILE = "weights.json"
 STORE_CATALOG = "store-catalog.csv"  # where the sync runner keeps the store's latest catalog
 CONFIRMED_FILE = "confirmed-weighings.last"  # id of the last staff-confirmed weighing learned
+FLEET_FILE = "fleet-weighings.last"  # id of the last fleet weighing learned
 
 
 def load_book(path: Path) -> WeightBook:

@@ -114,3 +114,6 @@ class StoreClient:
 
     def confirmed_weighings(self, since: int, limit: int = 500) -> Reply:
         return self.request("GET", f"{self._cart_path()}/confirmed-weighings", params={"since": since, "limit": limit})
+
+    def fleet_weighings(self, since: int, limit: int = 500) -> Reply:
+        return self.request("GET", f"{self._cart_path()}/fleet-weighings", params={"since": since, "limit": limit})

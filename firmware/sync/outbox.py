@@ -77,17 +77,23 @@ def weighings(journal: Journal, session_id: str, report: dict[str, Any]) -> list
     """Units that went in (code, grams) and the unexplained weight behind open alerts (code None)."""
     by_weight = {item["code"] for item in report["items"] if item.get("weight_g") is not None}
     out: list[dict[str, Any]] = []
+    by_uid: dict[Any, dict[str, Any]] = {}
     for t, kind, data in journal.entries(session_id, "effect"):
         if kind == "cart.item_added" and not data.get("returned"):
-            out.append(
-                {
-                    "t": t,
-                    "weight_g": float(data["weight_g"]),
-                    "code": data["code"],
-                    "by_weight": data["code"] in by_weight,
-                    "verified": bool(data.get("verified")),
-                }
-            )
+            weighing = {
+                "t": t,
+                "weight_g": float(data["weight_g"]),
+                "code": data["code"],
+                "by_weight": data["code"] in by_weight,
+                "verified": bool(data.get("verified")),
+                "alone": data.get("together") == 1,
+            }
+            out.append(weighing)
+            by_uid[data.get("uid")] = weighing
+        elif kind == "cart.item_revised" and data.get("uid") in by_uid:  # a weight (or count) corrected later
+            weighing = by_uid[data["uid"]]
+            weighing["weight_g"] = float(data["weight_g"])
+            weighing["alone"] = weighing["alone"] and data.get("together") == 1
     settled = [
         (t, data["delta_g"]) for t, kind, data in journal.entries(session_id, "input") if kind == "scale.settled"
     ]

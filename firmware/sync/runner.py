@@ -10,6 +10,8 @@ the thread that made them) and its own signed `StoreClient`. The thread
 - polls the weighings staff confirmed and calls `on_weighings(list)`; the id to poll from next is
   kept in a small state file and only moves once the callback returned (at least once: each
   weighing carries its store id, so a consumer can drop one it has already seen);
+- the same, with its own cursor, for the fleet's weighings (units the store's other carts weighed
+  alone in sessions they settled) and `on_fleet_weighings(list)`;
 - with nothing to poll, still sends a small signed probe each poll interval, so the status says
   whether the store is reachable and accepts the cart's credential;
 - backs its polls off with full jitter while the store is unreachable, and once the store answers
@@ -38,12 +40,19 @@ from firmware.sync.catalog_sync import CatalogSyncError, held_version, sync_cata
 from firmware.sync.client import Reply, StoreClient
 from firmware.sync.credentials import Credential, CredentialError, load_credential
 from firmware.sync.delivery import Backoff, DeliveryWorker
-from firmware.sync.weighings import ConfirmedWeighing, WeighingFetchError, fetch_confirmed_weighings
+from firmware.sync.weighings import (
+    ConfirmedWeighing,
+    FleetWeighing,
+    WeighingFetchError,
+    fetch_confirmed_weighings,
+    fetch_fleet_weighings,
+)
 
 log = logging.getLogger(__name__)
 
 CatalogCallback = Callable[[Path, int], object]
 WeighingsCallback = Callable[[list[ConfirmedWeighing]], object]
+FleetCallback = Callable[[list[FleetWeighing]], object]
 StatusCallback = Callable[[dict[str, Any]], object]
 
 
@@ -74,6 +83,7 @@ class SyncRunner:
         catalog_path: str | Path | None = None,
         on_catalog: CatalogCallback | None = None,
         on_weighings: WeighingsCallback | None = None,
+        on_fleet_weighings: FleetCallback | None = None,
         on_status: StatusCallback | None = None,
         state_path: str | Path | None = None,
         poll_interval_s: float = 60.0,
@@ -95,6 +105,7 @@ class SyncRunner:
         self.state_path = Path(state_path) if state_path else self.journal_path.with_name("sync-state.json")
         self.on_catalog = on_catalog
         self.on_weighings = on_weighings
+        self.on_fleet_weighings = on_fleet_weighings
         self.on_status = on_status
         self.poll_interval_s = poll_interval_s
         self.idle_s = idle_s
@@ -201,7 +212,9 @@ class SyncRunner:
                 self._poll_catalog(client, self.catalog_path)
             if self.on_weighings is not None:
                 self._poll_weighings(client, self.on_weighings)
-            if self.catalog_path is None and self.on_weighings is None:
+            if self.on_fleet_weighings is not None:
+                self._poll_fleet(client, self.on_fleet_weighings)
+            if self.catalog_path is None and self.on_weighings is None and self.on_fleet_weighings is None:
                 client.confirmed_weighings(0, 1)  # a signed probe: is the store there, does it know us?
         except Exception as exc:  # unreachable, a refusal, a malformed answer, a full disk: back off
             self._poll_failures += 1
@@ -225,22 +238,38 @@ class SyncRunner:
                 self._catalog_version = version  # else: offered again at the next poll
 
     def _poll_weighings(self, client: StoreClient, on_weighings: WeighingsCallback) -> None:
-        since = self._load_weighings_since()
+        since = self._load_since("weighings_since")
         weighings, next_since = fetch_confirmed_weighings(client, since)
         if weighings and not self._callback("on_weighings", on_weighings, weighings):
             return  # not taken: ask for the same ones next time
-        if next_since != since:
-            state = {"version": 1, "weighings_since": next_since}
-            write_atomic(self.state_path, json.dumps(state, sort_keys=True))
+        self._save_since("weighings_since", since, next_since)
 
-    def _load_weighings_since(self) -> int:
+    def _poll_fleet(self, client: StoreClient, on_fleet: FleetCallback) -> None:
+        since = self._load_since("fleet_since")
+        weighings, next_since = fetch_fleet_weighings(client, since)
+        if weighings and not self._callback("on_fleet_weighings", on_fleet, weighings):
+            return
+        self._save_since("fleet_since", since, next_since)
+
+    def _load_since(self, name: str) -> int:
         try:
-            return int(json.loads(self.state_path.read_text())["weighings_since"])
+            return int(json.loads(self.state_path.read_text()).get(name, 0))
         except FileNotFoundError:
             return 0
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("%s unreadable (%s): asking for every confirmed weighing again", self.state_path, exc)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("%s unreadable (%s): asking for every weighing again", self.state_path, exc)
             return 0
+
+    def _save_since(self, name: str, since: int, next_since: int) -> None:
+        if next_since == since:
+            return
+        try:
+            state = json.loads(self.state_path.read_text())
+            state = state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            state = {}
+        state.update({"version": 1, name: next_since})
+        write_atomic(self.state_path, json.dumps(state, sort_keys=True))
 
     def _callback(self, name: str, callback: Callable[..., object], *args: Any) -> bool:
         try:

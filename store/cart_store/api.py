@@ -1,7 +1,9 @@
-"""The cart-facing HTTP API (`/v1/...`): catalog deltas, session ingest, receipts, confirmed weighings.
+"""The cart-facing HTTP API (`/v1/...`): catalog deltas, session ingest, receipts, confirmed weighings,
+and the fleet's weighings.
 
 Every route here is for signed cart requests only (see `auth.py`); a cart reaches only its own
-sessions, receipts and weighings (another cart's id in the path gets 403).
+sessions, receipts and weighings (another cart's id in the path gets 403). The fleet's weighings are
+the one thing other carts give it: product and grams, never which cart or session.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from sqlalchemy.orm import sessionmaker
 
 from cart_store import catalog
 from cart_store.auth import SCHEME, AuthError, verify_cart_request
-from cart_store.db import Charge, ConfirmedWeighing, Decision, Session
+from cart_store.db import Charge, ConfirmedWeighing, Decision, FleetWeighing, Session
 from cart_store.ingest import ingest
-from cart_store.schemas import CatalogDelta, ConfirmedWeighings, IngestAnswer, Item, Receipt
+from cart_store.schemas import CatalogDelta, ConfirmedWeighings, FleetWeighings, IngestAnswer, Item, Receipt
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -154,6 +156,31 @@ def get_receipt(cart_id: PathId, session_id: PathId, caller: Caller, request: Re
             items=[Item.model_validate(item) for item in items],
             decided_by_staff=decision is not None,
         )
+
+
+@router.get(
+    "/carts/{cart_id}/fleet-weighings",
+    response_model=FleetWeighings,
+    responses=ERRORS,
+    summary="Units the store's other carts weighed alone in sessions they settled, after id `since`",
+)
+def get_fleet_weighings(
+    cart_id: PathId,
+    caller: Caller,
+    request: Request,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> FleetWeighings:
+    own(caller, cart_id)
+    with db_factory(request)() as db:
+        rows = db.scalars(
+            select(FleetWeighing)
+            .where(FleetWeighing.cart_id != cart_id, FleetWeighing.id > since)
+            .order_by(FleetWeighing.id)
+            .limit(limit)
+        ).all()
+        out = [{"id": r.id, "code": r.code, "weight_g": r.weight_g} for r in rows]
+    return FleetWeighings.model_validate({"weighings": out, "next_since": out[-1]["id"] if out else since})
 
 
 @router.get(

@@ -148,6 +148,19 @@ class ConfirmedWeighing(Base):
     decided_unix: Mapped[float] = mapped_column(Float)
 
 
+class FleetWeighing(Base):
+    """One unit a cart weighed alone in a session it settled without review: what every other cart
+    of the store learns product weights from (most useful where the catalog gives no weight)."""
+
+    __tablename__ = "fleet_weighings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cart_id: Mapped[str] = mapped_column(String(64), index=True)
+    session_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(14))
+    weight_g: Mapped[float] = mapped_column(Float)
+    received_unix: Mapped[float] = mapped_column(Float)
+
+
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here; a bare path means a SQLite file."""
     if url.startswith(("postgresql://", "postgres://")):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from cart_store.db import Charge, Message, Session
+from cart_store.db import Charge, FleetWeighing, Message, Session
 from cart_store.schemas import IngestAnswer, SessionMessage
 
 TOPIC = "session.closed/1"
@@ -112,6 +113,23 @@ def _known(db: DbSession, cart_id: str, session_id: str, sequence: int, obj: Any
     return None
 
 
+def settled_weighings(weighings: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(code, grams) of the units weighed alone that stay on the bill of a session settled by the cart."""
+    room = Counter[str]()
+    for item in items:
+        if item.get("weight_g") is None:
+            room[item["code"]] += int(item["qty"])
+    out = []
+    for weighing in weighings:
+        code = weighing["code"]
+        if code is None or weighing["by_weight"] or not weighing.get("alone") or not weighing["weight_g"] > 0:
+            continue
+        if room[code] > 0:
+            room[code] -= 1
+            out.append((code, float(weighing["weight_g"])))
+    return out
+
+
 def _key_mismatch(message: SessionMessage, cart_id: str, session_id: str, sequence: int) -> str:
     if (message.cart_id, message.session_id, message.sequence) != (cart_id, session_id, sequence):
         return "cart_id, session_id and sequence in the body must match the URL"
@@ -139,6 +157,12 @@ def _store(db: DbSession, message: SessionMessage, digest: str, now: float) -> O
     db.flush()
     if not review:
         db.add(Charge(session_pk=row.id, amount_cents=report.total_cents, source="cart", created_unix=now))
+        for code, grams in settled_weighings(row.weighings, row.report["items"]):
+            db.add(
+                FleetWeighing(
+                    cart_id=row.cart_id, session_id=row.session_id, code=code, weight_g=grams, received_unix=now
+                )
+            )
     answer = IngestAnswer(
         receipt_id=row.receipt_id,
         cart_id=message.cart_id,

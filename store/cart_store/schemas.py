@@ -59,6 +59,7 @@ class Weighing(BaseModel):
     code: str | None = Field(default=None, max_length=64)
     by_weight: bool = False
     verified: bool = False
+    alone: bool = False  # the unit went in on its own (not a share of a group put in together)
 
 
 class Trace(BaseModel):
@@ -143,6 +144,17 @@ class ConfirmedWeighingOut(BaseModel):
     weight_g: float
     source: Literal["approved", "identified"]
     decided_unix: float
+
+
+class FleetWeighingOut(BaseModel):
+    id: int
+    code: str
+    weight_g: float
+
+
+class FleetWeighings(BaseModel):
+    weighings: list[FleetWeighingOut]
+    next_since: int
 
 
 class ConfirmedWeighings(BaseModel):

@@ -224,3 +224,45 @@ def test_catalog_import_names_the_bad_line(store_deps: None) -> None:
         parse_csv("code,name,price_cents,weight_g\n96385074,Gum,99,21\n4011,Bananas,1.99,\n", "cat.csv")
     with pytest.raises(CatalogImportError, match="missing column"):
         parse_csv("code,name\n1,2\n")
+
+
+def test_units_weighed_alone_in_settled_sessions_teach_the_other_carts(db_url: str) -> None:
+    from firmware.sync.weighings import fetch_fleet_weighings
+
+    with rig(db_url) as r:
+        settled = session_payload("cart-b", "settled", seed=6, review=False)
+        alone = [w for w in settled["weighings"] if w["alone"] and w["code"] and not w["by_weight"]]
+        assert alone, "the shopped session put nothing in alone"
+        held = session_payload("cart-b", "held", seed=7, review=True)
+        for w in held["weighings"]:
+            w["alone"] = bool(w["code"])  # even if it said so, a session waiting for review teaches nothing
+        assert r.carts["cart-b"].put_session_message(settled).status == 201
+        assert r.carts["cart-b"].put_session_message(held).status == 201
+
+        rows, since = fetch_fleet_weighings(r.carts["cart-a"], 0)
+        assert sorted((w.code, w.weight_g) for w in rows) == sorted((w["code"], w["weight_g"]) for w in alone)
+        assert since == rows[-1].id
+        assert fetch_fleet_weighings(r.carts["cart-a"], since) == ([], since)  # polled again: nothing new
+        assert fetch_fleet_weighings(r.carts["cart-b"], 0) == ([], 0)  # a cart's own are not sent back to it
+        assert r.carts["cart-a"].request("GET", "/v1/carts/cart-b/fleet-weighings").status == 403
+
+
+def test_a_unit_put_in_with_others_or_taken_out_again_is_not_a_fleet_weighing() -> None:
+    from cart_store.ingest import settled_weighings
+
+    weighings = [
+        {"code": "A", "weight_g": 100.0, "by_weight": False, "alone": True},
+        {"code": "A", "weight_g": 101.0, "by_weight": False, "alone": True},  # one A went back out
+        {"code": "B", "weight_g": 250.0, "by_weight": False, "alone": False},  # a share of two
+        {"code": "B", "weight_g": 250.0, "by_weight": False, "alone": False},
+        {"code": "4011", "weight_g": 612.0, "by_weight": True, "alone": True},
+        {"code": None, "weight_g": 80.0, "by_weight": False, "alone": False},
+        {"code": "C", "weight_g": 40.0, "by_weight": False},  # an older cart that does not say
+    ]
+    items = [
+        {"code": "A", "qty": 1, "weight_g": None},
+        {"code": "B", "qty": 2, "weight_g": None},
+        {"code": "4011", "qty": 1, "weight_g": 612.0},
+        {"code": "C", "qty": 1, "weight_g": None},
+    ]
+    assert settled_weighings(weighings, items) == [("A", 100.0)]

@@ -7,6 +7,7 @@ session is stored exactly once; catalog changes and confirmed weighings reach th
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from firmware.journal import Journal
 from firmware.sync.credentials import CredentialError, make_credential, save_credential
 from firmware.sync.delivery import Backoff
 from firmware.sync.runner import SyncRunner
-from firmware.sync.weighings import ConfirmedWeighing
+from firmware.sync.weighings import ConfirmedWeighing, FleetWeighing
 from tools.store_harness import CATALOG_CSV, StoreProcess, shop
 
 CART = "cart-9"
@@ -254,3 +255,52 @@ def test_a_credential_the_store_does_not_know_shows_in_the_status(store: Store) 
         runner.stop()
     with pytest.raises(CredentialError, match="http"):
         SyncRunner("ftp://store", store.credential_path, store.workdir / "journal.db")
+
+
+@pytest.mark.timeout(60)
+def test_the_fleets_weighings_reach_the_cart_once_with_their_own_cursor(store: Store) -> None:
+    from cart_store.db import FleetWeighing as Row
+
+    def add_rows(cart_id: str, grams: list[float]) -> None:
+        with store.db() as db:
+            db.add_all(
+                Row(cart_id=cart_id, session_id="s", code="96385074", weight_g=g, received_unix=0) for g in grams
+            )
+            db.commit()
+
+    add_rows("cart-8", [21.4, 21.6])
+    add_rows(CART, [99.0])  # the cart's own: it learned them when it settled the session
+    journal = Journal(store.workdir / "journal.db")
+    fleet: list[FleetWeighing] = []
+
+    def runner() -> SyncRunner:
+        return SyncRunner(
+            "",
+            store.credential_path,
+            journal.path,
+            on_weighings=lambda batch: None,
+            on_fleet_weighings=fleet.extend,
+            poll_interval_s=0.3,
+            idle_s=0.3,
+        )
+
+    first = runner()
+    first.start()
+    try:
+        wait_for(lambda: len(fleet) == 2, "the fleet's weighings")
+        add_rows("cart-8", [21.5])
+        wait_for(lambda: len(fleet) == 3, "a new fleet weighing")
+    finally:
+        first.stop()
+    assert [w.weight_g for w in fleet] == [21.4, 21.6, 21.5] and {w.code for w in fleet} == {"96385074"}
+    state = json.loads(first.state_path.read_text())
+    assert state["fleet_since"] == fleet[-1].id and state.get("weighings_since", 0) == 0
+    second = runner()  # a restart asks from where the last one stopped
+    second.start()
+    try:
+        wait_for(lambda: second.status()["ok"], "the restarted runner's first poll")
+        time.sleep(0.7)
+        assert len(fleet) == 3
+    finally:
+        second.stop()
+        journal.close()

@@ -1,0 +1,39 @@
+"""The daemon's weight book: staff-confirmed and fleet weighings are learned once each, and kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from firmware.daemon.config import parse_config
+from firmware.daemon.main import BOOK_FILE, Daemon
+from firmware.sync.weighings import ConfirmedWeighing, FleetWeighing
+from tools.store_harness import CATALOG_CSV
+
+GUM = "96385074"
+
+
+def daemon(tmp_path: Path) -> Daemon:
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(CATALOG_CSV)
+    config = parse_config({"cart": {"id": "cart-1"}, "daemon": {"state_dir": str(tmp_path / "state")}})
+    return Daemon(config, catalog)
+
+
+def test_fleet_and_confirmed_weighings_are_learned_once_each_and_survive_a_restart(tmp_path: Path) -> None:
+    d = daemon(tmp_path)
+    key = d.catalog.lookup(GUM).product.key
+    fleet = [FleetWeighing(1, GUM, 21.4), FleetWeighing(2, GUM, 21.6), FleetWeighing(3, "0000000000000", 50.0)]
+    d._learn_fleet(fleet)
+    d._learn_fleet(fleet[:2])  # offered again (the runner is at least once): skipped by id
+    assert d.book.entries[key].n == 2 and d.book.entries[key].confirmed == 0
+    # the staff's ids are a sequence of their own: id 1 there is not fleet weighing 1
+    d._learn_confirmed([ConfirmedWeighing(1, "s1", GUM, 21.5, "approved")])
+    assert d.book.entries[key].n == 5 and d.book.entries[key].confirmed == 1
+    d.journal.close()
+    saved = json.loads((tmp_path / "state" / BOOK_FILE).read_text())
+    assert saved[key][0] == 5
+    again = daemon(tmp_path)
+    again._learn_fleet(fleet)
+    assert again.book.entries[key].n == 5
+    again.journal.close()
