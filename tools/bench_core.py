@@ -6,6 +6,11 @@ pipeline, scored against their ground truth. Prints the figures the project is j
 
 Sessions are generated in memory (the same generator `cartctl generate` writes to disk) and each
 worker process replays its share; use a seed that was never used to tune or train anything.
+
+By default the store is new: 10 carts, each learning only from its own sessions. `--warmup N` measures
+a store in service instead: N other sessions (same store, other shoppers, the same share of
+incidents) run first on the same carts, and what they learned is pooled into one book every cart
+starts from, as the store's fleet weighings (`/v1/carts/{cart}/fleet-weighings`) do in service.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session, write_session
 
 _worker: dict[str, Any] = {}
+WARMUP_STREAM = 0x3A12  # rng stream of the warm-up sessions, apart from the measured ones
 
 
 def _init(seed: int, verifier: str, save: str | None, learn: bool) -> None:
@@ -49,10 +55,23 @@ def _init(seed: int, verifier: str, save: str | None, learn: bool) -> None:
     )
 
 
-def _run_cart(jobs: list[tuple[int, str]]) -> list[tuple[Score, float, float, str]]:
+def _run_cart(cart: tuple[list[tuple[int, str]], dict[str, Any]]) -> list[tuple[Score, float, float, str]]:
     """One cart's sessions in order; with learning on, the cart's weight book carries across them."""
-    _worker["book"] = WeightBook() if _worker["learn"] else None
+    jobs, start = cart
+    _worker["book"] = (WeightBook.from_dict(start) if start else WeightBook()) if _worker["learn"] else None
     return [_run_one(job) for job in jobs]
+
+
+def _warm_cart(jobs: list[tuple[int, str]]) -> dict[str, Any]:
+    """Sessions before the measured ones (other shoppers, same store): only what the cart learns is kept."""
+    book = WeightBook()
+    seed, store, catalog = _worker["seed"], _worker["store"], _worker["catalog"]
+    for index, kind in jobs:
+        sid = f"warm-{seed}-{index:05d}"
+        session = generate_session(store, [seed, WARMUP_STREAM, index], sid, kind, 80.0, "g")
+        trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+        replay_trace(trace, catalog, _worker["verifier"], book=book)
+    return book.to_dict()
 
 
 def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
@@ -93,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the sessions are shared between this many carts, each learning as it goes",
     )
     parser.add_argument("--no-learning", action="store_true", help="every session on a cart that never learns")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="first run this many other sessions in the same store, pooling what the carts learned "
+        "into a store-wide weight book every cart starts from (a store in service, not a new one)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
@@ -102,15 +128,24 @@ def main(argv: list[str] | None = None) -> int:
     per_cart = [jobs[i * len(jobs) // carts : (i + 1) * len(jobs) // carts] for i in range(carts)]
     started = time.perf_counter()
     init = (args.seed, args.verifier, args.save_failures, not args.no_learning)
+    store_book = WeightBook()
     with multiprocessing.Pool(args.workers, _init, init) as pool:
-        results = [r for cart in pool.map(_run_cart, per_cart, chunksize=1) for r in cart]
+        if args.warmup > 0 and not args.no_learning:
+            warm = list(enumerate(session_kinds(args.warmup, args.incident_rate, args.seed + WARMUP_STREAM)))
+            chunks = [warm[i * len(warm) // carts : (i + 1) * len(warm) // carts] for i in range(carts)]
+            for book in pool.map(_warm_cart, chunks, chunksize=1):
+                store_book.merge(WeightBook.from_dict(book))
+        start = store_book.to_dict()
+        results = [r for cart in pool.map(_run_cart, [(c, start) for c in per_cart], chunksize=1) for r in cart]
     elapsed = time.perf_counter() - started
     figures = summarise(results)
     figures.update(
         seed=args.seed,
         verifier=args.verifier,
         bench_wall_s=round(elapsed, 1),
-        learning="off" if args.no_learning else f"{carts} carts",
+        learning="off"
+        if args.no_learning
+        else f"{carts} carts" + (f" after {args.warmup} sessions" if args.warmup else ""),
     )
     print_figures(figures, results)
     if args.json:
