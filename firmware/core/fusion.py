@@ -101,8 +101,21 @@ class Fusion(Deadlines, Corrections):
             self._place(fit, t)
             self._settle_held(held, t, "scanned after it went in")
             return
-        if not unit.by_weight:
+        if not unit.by_weight and not self._claim_crept(unit, t):
             self._retake_weak_claim(unit, t)
+
+    def _claim_crept(self, unit: Unit, t: float) -> bool:
+        """A light item put in gently and scanned just after: its change looked like creep, but the
+        scan's product fits it (scanned first, `_fits_pending` catches the same)."""
+        if self._crept is None or t - self._crept[0] > self.config.grace_s:
+            return False
+        _, grams, noise = self._crept
+        fit = self.matcher.best_placement(self._pending_each(), grams, noise, t, must_include=unit)
+        if fit is None or not fit.verified:
+            return False
+        self._crept = None
+        self._place(fit, t)
+        return True
 
     def _on_RemovalAnnounced(self, event: RemovalAnnounced) -> None:
         t = event.t
@@ -158,6 +171,8 @@ class Fusion(Deadlines, Corrections):
         if finishing and self._revise_recent_placement(t, delta, noise):
             return
         if abs(delta) < self._shift_tolerance(event.settle_s) and not self._fits_pending(t, delta, noise):
+            # (a gentle placement creeps in while the basket is still; a change after pushing is goods shifting)
+            self._crept = (t, delta, noise) if delta > 0 and event.settle_s == 0.0 else None
             return  # the basket's contents shifting or creeping, not goods
         if self._shifted_out(delta, noise, event.settle_s):
             return

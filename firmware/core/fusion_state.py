@@ -88,6 +88,7 @@ class FusionState:
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []
         self._last_placement: tuple[float, list[Unit]] | None = None
+        self._crept: tuple[float, float, float] | None = None  # (t, grams, noise) last taken for creep
         self._last_revision: tuple[float, list[tuple[Unit, float]], float] | None = None
         self._weak_claim: WeakClaim | None = None
         self._out: list[Effect] = []

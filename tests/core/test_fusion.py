@@ -280,6 +280,19 @@ def test_light_item_put_in_gently_is_not_taken_for_creep() -> None:
     assert s.bill == [(TOMATOES, 1, 129), (YEAST, 1, 45)] and s.alerts == []
 
 
+def test_light_item_put_in_gently_then_scanned_is_not_taken_for_creep() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452)
+    s.level += 10.0  # laid in gently (a slow change, as creep looks), and scanned just after
+    s.effects += s.fusion.handle(WeightSettled(12, 10.0, s.level, 1.0, 0.0))
+    s.scan(15, YEAST).end(60)
+    assert s.bill == [(TOMATOES, 1, 129), (YEAST, 1, 45)] and s.alerts == []
+    late = Session().scan(1, TOMATOES).weight(3, 452)
+    late.level += 10.0  # creep long before: a sachet scanned now is still waiting to go in
+    late.effects += late.fusion.handle(WeightSettled(12, 10.0, late.level, 1.0, 0.0))
+    late.scan(40, YEAST).end(120)
+    assert late.bill == [(TOMATOES, 1, 129)] and ("scan_not_placed", False) in late.alerts
+
+
 def test_slow_small_change_with_nothing_scanned_is_creep() -> None:
     s = Session().scan(1, TOMATOES).weight(3, 452)
     s.level += 10.0
