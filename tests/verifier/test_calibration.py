@@ -13,6 +13,7 @@ import pytest
 from firmware.core.verifier import FitQuery, RuleVerifier
 from firmware.verifier_model import MODEL_DIR, MODEL_FILES, ModelUnavailable, ModelVerifier, calibration
 from firmware.verifier_model.calibration import CALIBRATION_FILE, Calibration
+from tests.conftest import shared_path
 
 
 def shipped(variant: str) -> Calibration:
@@ -119,6 +120,7 @@ def test_true_fits_in_fresh_sessions_score_about_uniformly(models: dict[str, Mod
     from tools import verifier_data
     from tools.sessiongen.dataset import session_kinds
 
+    shared_path("data", "catalog", "off_products_slim.csv")  # the generated store is built from it
     seed, sessions = 4343, 60
     verifier_data._init(verifier_data.rule_driver)
     jobs = [(seed, index, kind) for index, kind in enumerate(session_kinds(sessions, 0.0, seed))]
