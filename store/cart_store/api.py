@@ -8,6 +8,7 @@ the one thing other carts give it: product and grams, never which cart or sessio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -172,15 +173,15 @@ def get_fleet_weighings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> FleetWeighings:
     own(caller, cart_id)
-    with db_factory(request)() as db:
-        rows = db.scalars(
-            select(FleetWeighing)
-            .where(FleetWeighing.cart_id != cart_id, FleetWeighing.id > since)
-            .order_by(FleetWeighing.id)
-            .limit(limit)
-        ).all()
-        out = [{"id": r.id, "code": r.code, "weight_g": r.weight_g} for r in rows]
-    return FleetWeighings.model_validate({"weighings": out, "next_since": out[-1]["id"] if out else since})
+    page = _weighings_after(
+        request,
+        FleetWeighing,
+        FleetWeighing.cart_id != cart_id,  # its own it learned when it settled them
+        since,
+        limit,
+        lambda r: {"id": r.id, "code": r.code, "weight_g": r.weight_g},
+    )
+    return FleetWeighings.model_validate(page)
 
 
 @router.get(
@@ -197,22 +198,29 @@ def get_confirmed_weighings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> ConfirmedWeighings:
     own(caller, cart_id)
+    page = _weighings_after(
+        request,
+        ConfirmedWeighing,
+        ConfirmedWeighing.cart_id == cart_id,
+        since,
+        limit,
+        lambda r: {
+            "id": r.id,
+            "session_id": r.session_id,
+            "code": r.code,
+            "weight_g": r.weight_g,
+            "source": r.source,
+            "decided_unix": r.decided_unix,
+        },
+    )
+    return ConfirmedWeighings.model_validate(page)
+
+
+def _weighings_after(
+    request: Request, table: Any, which: Any, since: int, limit: int, row: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of a weighings table after id `since`, oldest first, and the id to poll from next."""
     with db_factory(request)() as db:
-        rows = db.scalars(
-            select(ConfirmedWeighing)
-            .where(ConfirmedWeighing.cart_id == cart_id, ConfirmedWeighing.id > since)
-            .order_by(ConfirmedWeighing.id)
-            .limit(limit)
-        ).all()
-        out = [
-            {
-                "id": r.id,
-                "session_id": r.session_id,
-                "code": r.code,
-                "weight_g": r.weight_g,
-                "source": r.source,
-                "decided_unix": r.decided_unix,
-            }
-            for r in rows
-        ]
-    return ConfirmedWeighings.model_validate({"weighings": out, "next_since": out[-1]["id"] if out else since})
+        rows = db.scalars(select(table).where(which, table.id > since).order_by(table.id).limit(limit)).all()
+        out = [row(r) for r in rows]
+    return {"weighings": out, "next_since": out[-1]["id"] if out else since}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -147,16 +148,26 @@ def confirmed_weighings(
     weighings: list[dict[str, Any]], items: list[dict[str, Any]], identified: dict[int, str]
 ) -> list[tuple[str, float, str]]:
     """(code, weight_g, source) for each weighing a person has now vouched for."""
+    rows = {index: (code, grams, "approved") for index, code, grams in staying_on_bill(weighings, items)}
+    rows |= {index: (code, float(weighings[index]["weight_g"]), "identified") for index, code in identified.items()}
+    return [rows[index] for index in sorted(rows)]
+
+
+def staying_on_bill(
+    weighings: list[dict[str, Any]], items: list[dict[str, Any]], counts: Callable[[dict[str, Any]], bool] | None = None
+) -> Iterator[tuple[int, str, float]]:
+    """(index, code, grams) of the weighings of units sold each that the final bill still holds: a
+    product's weighings in order, as many as its quantity on the bill; `counts`, if given, picks which may."""
     room = Counter[str]()
     for item in items:
         if item["weight_g"] is None:
             room[item["code"]] += int(item["qty"])
-    out: list[tuple[str, float, str]] = []
     for index, weighing in enumerate(weighings):
         code = weighing["code"]
-        if index in identified:
-            out.append((identified[index], float(weighing["weight_g"]), "identified"))
-        elif code is not None and not weighing["by_weight"] and weighing["weight_g"] > 0 and room[code] > 0:
+        if code is None or weighing["by_weight"] or not weighing["weight_g"] > 0:
+            continue
+        if counts is not None and not counts(weighing):
+            continue
+        if room[code] > 0:
             room[code] -= 1
-            out.append((code, float(weighing["weight_g"]), "approved"))
-    return out
+            yield index, code, float(weighing["weight_g"])

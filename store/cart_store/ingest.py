@@ -12,7 +12,6 @@ import hashlib
 import json
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from cart_store.db import Charge, FleetWeighing, Message, Session
+from cart_store.decisions import staying_on_bill
 from cart_store.schemas import IngestAnswer, SessionMessage
 
 TOPIC = "session.closed/1"
@@ -115,19 +115,7 @@ def _known(db: DbSession, cart_id: str, session_id: str, sequence: int, obj: Any
 
 def settled_weighings(weighings: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[tuple[str, float]]:
     """(code, grams) of the units weighed alone that stay on the bill of a session settled by the cart."""
-    room = Counter[str]()
-    for item in items:
-        if item.get("weight_g") is None:
-            room[item["code"]] += int(item["qty"])
-    out = []
-    for weighing in weighings:
-        code = weighing["code"]
-        if code is None or weighing["by_weight"] or not weighing.get("alone") or not weighing["weight_g"] > 0:
-            continue
-        if room[code] > 0:
-            room[code] -= 1
-            out.append((code, float(weighing["weight_g"])))
-    return out
+    return [(code, grams) for _, code, grams in staying_on_bill(weighings, items, lambda w: bool(w.get("alone")))]
 
 
 def _key_mismatch(message: SessionMessage, cart_id: str, session_id: str, sequence: int) -> str:
