@@ -116,14 +116,13 @@ class Daemon:
             log.info("store catalog version %s: %d products", version, len(catalog))
             self._call_soon(self.service.replace_catalog, catalog)
 
-        def on_weighings(weighings: list[Any]) -> None:
-            # wait for it: the runner moves past these weighings only once they are learned
-            assert self.loop is not None
-            asyncio.run_coroutine_threadsafe(asyncio.to_thread(self._learn_confirmed, weighings), self.loop).result(30)
+        def learned_by(learn: Callable[[list[Any]], None]) -> Callable[[list[Any]], None]:
+            def on_weighings(weighings: list[Any]) -> None:
+                # wait for it: the runner moves past these weighings only once they are learned
+                assert self.loop is not None
+                asyncio.run_coroutine_threadsafe(asyncio.to_thread(learn, weighings), self.loop).result(30)
 
-        def on_fleet_weighings(weighings: list[Any]) -> None:
-            assert self.loop is not None
-            asyncio.run_coroutine_threadsafe(asyncio.to_thread(self._learn_fleet, weighings), self.loop).result(30)
+            return on_weighings
 
         self.sync = SyncRunner(
             store_url or None,
@@ -131,8 +130,8 @@ class Daemon:
             self.state_dir / "journal.db",
             catalog_path=self.state_dir / STORE_CATALOG,
             on_catalog=on_catalog,
-            on_weighings=on_weighings,
-            on_fleet_weighings=on_fleet_weighings,
+            on_weighings=learned_by(self._learn_confirmed),
+            on_fleet_weighings=learned_by(self._learn_fleet),
             on_status=on_status,
         )
         if self.sync.cart_id != self.config.cart.id:  # every upload would be refused

@@ -238,18 +238,25 @@ class SyncRunner:
                 self._catalog_version = version  # else: offered again at the next poll
 
     def _poll_weighings(self, client: StoreClient, on_weighings: WeighingsCallback) -> None:
-        since = self._load_since("weighings_since")
-        weighings, next_since = fetch_confirmed_weighings(client, since)
-        if weighings and not self._callback("on_weighings", on_weighings, weighings):
-            return  # not taken: ask for the same ones next time
-        self._save_since("weighings_since", since, next_since)
+        self._poll_since(client, "weighings_since", fetch_confirmed_weighings, "on_weighings", on_weighings)
 
     def _poll_fleet(self, client: StoreClient, on_fleet: FleetCallback) -> None:
-        since = self._load_since("fleet_since")
-        weighings, next_since = fetch_fleet_weighings(client, since)
-        if weighings and not self._callback("on_fleet_weighings", on_fleet, weighings):
-            return
-        self._save_since("fleet_since", since, next_since)
+        self._poll_since(client, "fleet_since", fetch_fleet_weighings, "on_fleet_weighings", on_fleet)
+
+    def _poll_since(
+        self,
+        client: StoreClient,
+        cursor: str,
+        fetch: Callable[[StoreClient, int], tuple[list[Any], int]],
+        name: str,
+        callback: Callable[[list[Any]], object],
+    ) -> None:
+        """New rows of an id-ordered feed; the cursor moves only once the callback took them."""
+        since = self._load_since(cursor)
+        rows, next_since = fetch(client, since)
+        if rows and not self._callback(name, callback, rows):
+            return  # not taken: ask for the same ones next time
+        self._save_since(cursor, since, next_since)
 
     def _load_since(self, name: str) -> int:
         try:
