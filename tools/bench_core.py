@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.core.catalog import Catalog, load_catalog
-from firmware.core.trace import parse_trace_lines
+from firmware.core.trace import Trace, parse_trace_lines
 from firmware.core.weightbook import WeightBook
 from firmware.replay import replay_trace
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
@@ -67,11 +67,15 @@ def _warm_cart(jobs: list[tuple[int, str]]) -> dict[str, Any]:
     book = WeightBook()
     seed, store, catalog = _worker["seed"], _worker["store"], _worker["catalog"]
     for index, kind in jobs:
-        sid = f"warm-{seed}-{index:05d}"
-        session = generate_session(store, [seed, WARMUP_STREAM, index], sid, kind, 80.0, "g")
-        trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+        _, trace = _generated(store, [seed, WARMUP_STREAM, index], f"warm-{seed}-{index:05d}", kind, "g")
         replay_trace(trace, catalog, _worker["verifier"], book=book)
     return book.to_dict()
+
+
+def _generated(store: Any, rng_seed: list[int], sid: str, kind: str, unit: str) -> tuple[Any, Trace]:
+    """A session from the generator, and its trace as the replay reads it (never written to disk)."""
+    session = generate_session(store, rng_seed, sid, kind, 80.0, unit)
+    return session, parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
 
 
 def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
@@ -79,8 +83,7 @@ def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
     seed, store, catalog = _worker["seed"], _worker["store"], _worker["catalog"]
     sid = session_id(seed, index)
     unit = "counts" if index % 2 else "g"
-    session = generate_session(store, [seed, index], sid, kind, 80.0, unit)
-    trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+    session, trace = _generated(store, [seed, index], sid, kind, unit)
     catalog_: Catalog = catalog
     started = time.perf_counter()
     report = replay_trace(trace, catalog_, _worker["verifier"], book=_worker["book"])
