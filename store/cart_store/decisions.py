@@ -83,7 +83,7 @@ def decide(
         db.rollback()
         raise DecisionError("this session was already decided") from None
     db.add(Charge(session_pk=row.id, amount_cents=total, source="review", created_unix=now))
-    for code, weight_g, source in confirmed_weighings(row.weighings, items, identified):
+    for code, weight_g, source in confirmed_weighings(row.weighings, items, identified, row.report["items"]):
         db.add(
             ConfirmedWeighing(
                 cart_id=row.cart_id,
@@ -145,12 +145,28 @@ def _line(db: DbSession, code: str, qty: int, weight_g: float | None) -> dict[st
 
 
 def confirmed_weighings(
-    weighings: list[dict[str, Any]], items: list[dict[str, Any]], identified: dict[int, str]
+    weighings: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    identified: dict[int, str],
+    billed: list[dict[str, Any]] | None = None,
 ) -> list[tuple[str, float, str]]:
-    """(code, weight_g, source) for each weighing a person has now vouched for."""
-    rows = {index: (code, grams, "approved") for index, code, grams in staying_on_bill(weighings, items)}
+    """(code, weight_g, source) for each weighing a person has now vouched for. A product whose
+    quantity staff changed from what the cart `billed` vouches for none of its weighings: the cart
+    counted its units wrong, so a weighing may hold two units put in together, or none of them."""
+    before, after = _each_counts(billed if billed is not None else items), _each_counts(items)
+    recounted = {code for code in before | after if before[code] != after[code]}
+    approved = staying_on_bill(weighings, items, lambda weighing: weighing["code"] not in recounted)
+    rows = {index: (code, grams, "approved") for index, code, grams in approved}
     rows |= {index: (code, float(weighings[index]["weight_g"]), "identified") for index, code in identified.items()}
     return [rows[index] for index in sorted(rows)]
+
+
+def _each_counts(items: list[dict[str, Any]]) -> Counter[str]:
+    counts = Counter[str]()
+    for item in items:
+        if item["weight_g"] is None:
+            counts[item["code"]] += int(item["qty"])
+    return counts
 
 
 def staying_on_bill(
@@ -158,10 +174,7 @@ def staying_on_bill(
 ) -> Iterator[tuple[int, str, float]]:
     """(index, code, grams) of the weighings of units sold each that the final bill still holds: a
     product's weighings in order, as many as its quantity on the bill; `counts`, if given, picks which may."""
-    room = Counter[str]()
-    for item in items:
-        if item["weight_g"] is None:
-            room[item["code"]] += int(item["qty"])
+    room = _each_counts(items)
     for index, weighing in enumerate(weighings):
         code = weighing["code"]
         if code is None or weighing["by_weight"] or not weighing["weight_g"] > 0:

@@ -109,6 +109,13 @@ def test_correction_rules(store_deps: None) -> None:
         {"code": None, "weight_g": 30.0, "by_weight": False},
     ]
     assert confirmed_weighings(weighings, items, {2: "B"}) == [("A", 50.0, "approved"), ("B", 30.0, "identified")]
+    # staff counted two units of C where the cart billed one: its one weighing held both, and
+    # would teach the fleet that one C weighs twice what it does
+    billed = [*items, {"code": "C", "qty": 1, "weight_g": None, "amount_cents": 80}]
+    corrected = [*items, {"code": "C", "qty": 2, "weight_g": None, "amount_cents": 160}]
+    two_c = [*weighings, {"code": "C", "weight_g": 240.0, "by_weight": False}]
+    assert confirmed_weighings(two_c, corrected, {}, billed) == [("A", 50.0, "approved")]
+    assert confirmed_weighings(two_c, billed, {}, billed) == [("A", 50.0, "approved"), ("C", 240.0, "approved")]
     assert Correction().line_qty == {}
 
 
