@@ -152,17 +152,15 @@ class Fusion(Deadlines, Corrections):
         self.matcher.settle_s = event.settle_s
         t, delta, noise = event.t, event.delta_g, event.noise_g
         # a press then a release, a grasp then a lift: opposite signs; two items in a row are two items
-        recent = [
-            h
-            for h in self.basket.held.values()
-            if h.alert_id is None and t - h.t <= self.config.merge_window_s and (h.delta_g > 0) != (delta > 0)
-        ]
+        began = t - event.settle_s
+        held = self.basket.held.values()
+        recent = [h for h in held if (h.delta_g > 0) != (delta > 0) and self._one_handling(h, began)]
         mismatch = None
         latest = max(recent, key=lambda h: h.t) if recent else None
         if latest is not None and self._removal_alone(t, delta, latest.delta_g, max(noise, latest.noise_g)):
             latest = None
         if latest is not None:  # one handling, seen as two settles: net them
-            del self.basket.held[latest.hid]
+            self._settle_held(latest, t, "one handling with what followed")
             delta += latest.delta_g
             mismatch = latest.mismatch_uid
             noise = max(noise, latest.noise_g)
@@ -170,7 +168,8 @@ class Fusion(Deadlines, Corrections):
         finishing = self._last_placement is not None and t - self._last_placement[0] <= self.config.finishing_s
         if finishing and self._revise_recent_placement(t, delta, noise):
             return
-        if abs(delta) < self._shift_tolerance(event.settle_s) and not self._fits_pending(t, delta, noise):
+        small = abs(delta) < self._shift_tolerance(event.settle_s)
+        if small and not self._fits_pending(t, delta, noise, event.settle_s):
             # (a gentle placement creeps in while the basket is still; a change after pushing is goods shifting)
             self._crept = (t, delta, noise) if delta > 0 and event.settle_s == 0.0 else None
             return  # the basket's contents shifting or creeping, not goods
@@ -184,6 +183,16 @@ class Fusion(Deadlines, Corrections):
             self._weight_out(t, -delta, noise)
         # (weight out of a basket holding nothing: its zero moved)
 
+    def _one_handling(self, held: HeldChange, began: float) -> bool:
+        """Did `held` and the change that began to move at `began` come from one handling? Counted
+        from when the basket began to move: a grip that pressed an item a moment before it was lifted
+        and the cart pushed off settles long after. An alert raised while the basket was already
+        moving again judged too early."""
+        if began - held.t > self.config.merge_window_s:
+            return False
+        alert = self.basket.alert(held.alert_id)
+        return alert is None or (not alert.resolved and alert.t >= began)
+
     def _removal_alone(self, t: float, delta: float, held_g: float, noise: float) -> bool:
         """Weight out after weight in that nothing explained: a grasp and a lift (net them), or an
         unscanned item followed by another item taken out? The story whose removal fits better."""
@@ -194,13 +203,17 @@ class Fusion(Deadlines, Corrections):
         netted = self.matcher.removal_fits(placed, -(delta + held_g), noise, t)
         return bool(alone) and (not netted or alone[0].score > netted[0].score)
 
-    def _fits_pending(self, t: float, delta: float, noise: float) -> bool:
+    def _fits_pending(self, t: float, delta: float, noise: float, settle_s: float) -> bool:
         """A small change a light item just scanned fits is that item (a 10 g pack put in gently
-        looks like creep), when it settled with nothing else going on."""
+        looks like creep, one in a heavy basket like goods shifting). Not when the basket began to move
+        long after the scan: that is the cart pushed off, and goods shifting on the load cells."""
         if delta <= 0:
             return False
         fit = self.matcher.best_placement(self._pending_each(), delta, noise, t)
-        return fit is not None and fit.verified
+        if fit is None or not fit.verified:
+            return False
+        began = t - settle_s
+        return settle_s == 0.0 or began - max(u.scanned_t for u in fit.units) <= self.config.prompt_s
 
     def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
         pending = self._pending_each()

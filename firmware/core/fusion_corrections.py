@@ -49,7 +49,7 @@ class Corrections(FusionState):
         at_once = t - placed_t <= self.config.finishing_s  # the hand that placed it is still there
         if delta > 0 and not at_once:  # later weight in is the next item, not this one growing
             return False
-        several = len({u.key for u in units}) > 1 and all(u.verified for u in units)
+        several = len(units) > 1 and all(u.verified for u in units)
         if delta < 0 and at_once and several and self._drop_extra(t, placed_t, units, revised, noise):
             return True
         # a hand on a light bag of produce can weigh more than the produce; on packs it is less
@@ -151,8 +151,8 @@ class Corrections(FusionState):
             unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{name} scanned; nothing went in")
 
     def _drop_extra(self, t: float, placed_t: float, units: list[Unit], revised: float, noise: float) -> bool:
-        """A hand letting go just after several products went in together: if fewer of them fit the
-        weight that stayed, a light one took the hand's weight for its own."""
+        """A hand letting go just after several units went in together: if fewer of them fit the
+        weight that stayed, a light one (or a second unit of the same) took the hand's weight."""
         # (as for any placement, fewer units win unless all of them fit far better: see best_placement)
         with self.matcher.forgetting(units):
             fewer = self.matcher.best_placement(units, revised, noise, t)

@@ -32,6 +32,7 @@ class FusionConfig:
     rescan_window_s: float = 60.0  # weight reported unscanned can be claimed by a scan this long after
     produce_wait_s: float = 6.0  # produce keyed with nothing going in after: the weight just before it
     grace_s: float = 5.0  # a scan may come this long after its item went in
+    prompt_s: float = 10.0  # ... and an item goes in within this long of its scan (a light one: see _fits_pending)
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
     answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
