@@ -48,6 +48,17 @@ def replay_trace(
     book: WeightBook | None = None,
 ) -> dict[str, Any]:
     """One session through a fresh pipeline; with `book`, it learns from and teaches earlier/later ones."""
+    return replay_session(trace, catalog, verifier, frame_reader, book)[1]
+
+
+def replay_session(
+    trace: Trace,
+    catalog: Catalog,
+    verifier: Verifier | None = None,
+    frame_reader: FrameReader | None = None,
+    book: WeightBook | None = None,
+) -> tuple[CartPipeline, dict[str, Any]]:
+    """`replay_trace`, keeping the closed pipeline (its journal holds what the store would be sent)."""
     session_id = trace.header.session_id or trace.name
     started = time.perf_counter()
     pipeline = CartPipeline(
@@ -67,7 +78,7 @@ def replay_trace(
         stats["trace_warnings"] = list(trace.warnings)
     if trace.skipped_lines:
         stats["skipped_lines"] = trace.skipped_lines
-    return pipeline.close(stats)
+    return pipeline, pipeline.close(stats)
 
 
 def replay_path(

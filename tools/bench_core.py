@@ -10,7 +10,9 @@ worker process replays its share; use a seed that was never used to tune or trai
 By default the store is new: 10 carts, each learning only from its own sessions. `--warmup N` measures
 a store in service instead: N other sessions (same store, other shoppers, the same share of
 incidents) run first on the same carts, and what they learned is pooled into one book every cart
-starts from, as the store's fleet weighings (`/v1/carts/{cart}/fleet-weighings`) do in service.
+starts from, as the store's fleet weighings (`/v1/carts/{cart}/fleet-weighings`) do in service:
+units weighed alone in the sessions the carts settled, and in those staff reviewed (staff count
+what is in the cart; a product they recount teaches nothing).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from firmware.core.catalog import Catalog, load_catalog
+from firmware.core.gtin import CodeError, catalog_key
 from firmware.core.trace import Trace, parse_trace_lines
 from firmware.core.weightbook import WeightBook
-from firmware.replay import replay_trace
+from firmware.replay import replay_session, replay_trace
+from firmware.sync.outbox import weighings as outbox_weighings
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
 from tools.scoring import Score, score
 from tools.sessiongen.catalog import write_catalog
@@ -63,13 +67,41 @@ def _run_cart(cart: tuple[list[tuple[int, str]], dict[str, Any]]) -> list[tuple[
 
 
 def _warm_cart(jobs: list[tuple[int, str]]) -> dict[str, Any]:
-    """Sessions before the measured ones (other shoppers, same store): only what the cart learns is kept."""
+    """Sessions before the measured ones (other shoppers, same store): only what the cart learns is kept.
+    A session the cart sent to review is decided by staff, who count what is in the cart: the units it
+    weighed alone that they keep on the bill are learned too, as the store's fleet weighings hand them out."""
     book = WeightBook()
     seed, store, catalog = _worker["seed"], _worker["store"], _worker["catalog"]
     for index, kind in jobs:
-        _, trace = _generated(store, [seed, WARMUP_STREAM, index], f"warm-{seed}-{index:05d}", kind, "g")
-        replay_trace(trace, catalog, _worker["verifier"], book=book)
+        sid = f"warm-{seed}-{index:05d}"
+        session, trace = _generated(store, [seed, WARMUP_STREAM, index], sid, kind, "g")
+        pipeline, report = replay_session(trace, catalog, _worker["verifier"], book=book)
+        if report["review"]["required"]:
+            for key, grams in _staff_vouched(pipeline, sid, report, session.truth["items"]):
+                book.observe(key, grams)
     return book.to_dict()
+
+
+def _staff_vouched(
+    pipeline: Any, sid: str, report: dict[str, Any], truth: list[dict[str, Any]]
+) -> list[tuple[str, float]]:
+    """(product, grams) of the weighings staff vouch for when they correct the bill to what the cart holds,
+    by the store's own rule (`cart_store.decisions.confirmed_weighings`), codes compared as products."""
+    from cart_store.decisions import confirmed_weighings
+
+    def keyed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "code": _product_key(row["code"])} for row in rows]
+
+    weighings = keyed(outbox_weighings(pipeline.journal, sid, report))
+    vouched = confirmed_weighings(weighings, keyed(truth), {}, keyed(report["items"]))
+    return [(code, grams) for code, grams, source in vouched if source == "approved"]
+
+
+def _product_key(code: str | None) -> str | None:
+    try:
+        return catalog_key(code) if code is not None else None
+    except CodeError:
+        return code
 
 
 def _generated(store: Any, rng_seed: list[int], sid: str, kind: str, unit: str) -> tuple[Any, Trace]:

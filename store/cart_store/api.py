@@ -163,7 +163,7 @@ def get_receipt(cart_id: PathId, session_id: PathId, caller: Caller, request: Re
     "/carts/{cart_id}/fleet-weighings",
     response_model=FleetWeighings,
     responses=ERRORS,
-    summary="Units the store's other carts weighed alone in sessions they settled, after id `since`",
+    summary="Units the store's other carts weighed alone in sessions settled or reviewed, after id `since`",
 )
 def get_fleet_weighings(
     cart_id: PathId,

@@ -149,8 +149,9 @@ class ConfirmedWeighing(Base):
 
 
 class FleetWeighing(Base):
-    """One unit a cart weighed alone in a session it settled without review: what every other cart
-    of the store learns product weights from (most useful where the catalog gives no weight)."""
+    """One unit a cart weighed alone, on the bill of a session it settled without review or that staff
+    approved on review: what every other cart of the store learns product weights from (most useful
+    where the catalog gives no weight)."""
 
     __tablename__ = "fleet_weighings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -2,8 +2,9 @@
 
 The decision, the one charge and the confirmed weighings are written in one transaction; a second
 decision on the same session is refused. Confirmed weighings are what the cart's per-product weight
-learning is fed: the each-sold weighings of products that stay on the final bill ("approved") and
-the weight changes the cart could not explain that staff identified as a product ("identified").
+learning is fed: the each-sold units weighed alone that stay on the final bill ("approved", also
+handed to the store's other carts as fleet weighings) and the weight changes the cart could not
+explain that staff identified as a product ("identified").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from cart_store.catalog import lookup
-from cart_store.db import Charge, ConfirmedWeighing, Decision, Session
+from cart_store.db import Charge, ConfirmedWeighing, Decision, FleetWeighing, Session
 
 
 class DecisionError(ValueError):
@@ -95,6 +96,12 @@ def decide(
                 decided_unix=now,
             )
         )
+        if source == "approved":  # a unit weighed alone that a person vouched for: every cart learns it
+            db.add(
+                FleetWeighing(
+                    cart_id=row.cart_id, session_id=row.session_id, code=code, weight_g=weight_g, received_unix=now
+                )
+            )
     row.status = "reviewed"
     try:
         db.commit()
@@ -150,12 +157,13 @@ def confirmed_weighings(
     identified: dict[int, str],
     billed: list[dict[str, Any]] | None = None,
 ) -> list[tuple[str, float, str]]:
-    """(code, weight_g, source) for each weighing a person has now vouched for. A product whose
-    quantity staff changed from what the cart `billed` vouches for none of its weighings: the cart
-    counted its units wrong, so a weighing may hold two units put in together, or none of them."""
+    """(code, weight_g, source) for each weighing a person has now vouched for: units weighed alone
+    that stay on the bill ("approved"), and unexplained changes staff named ("identified"). A product
+    whose quantity staff changed from what the cart `billed` vouches for none of its weighings: the
+    cart counted its units wrong, so a weighing may hold two units put in together, or none of them."""
     before, after = _each_counts(billed if billed is not None else items), _each_counts(items)
     recounted = {code for code in before | after if before[code] != after[code]}
-    approved = staying_on_bill(weighings, items, lambda weighing: weighing["code"] not in recounted)
+    approved = staying_on_bill(weighings, items, lambda w: bool(w.get("alone")) and w["code"] not in recounted)
     rows = {index: (code, grams, "approved") for index, code, grams in approved}
     rows |= {index: (code, float(weighings[index]["weight_g"]), "identified") for index, code in identified.items()}
     return [rows[index] for index in sorted(rows)]
