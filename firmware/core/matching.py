@@ -30,6 +30,7 @@ FEW_AGREEING = 2.0  # weighings that teach a product the catalog gives no weight
 AGREEING_REL = 0.08  # ... within this relative spread
 WELL_KNOWN_N = 10.0  # observations after which a learned weight is as good as a measurement
 PROMPT_S = 20.0  # most items go in within this long of their scan
+STALE = 0.01  # placement prior of a scan so old (~2 min) that a fresh one of unknown weight is likelier
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
 
@@ -184,8 +185,9 @@ class Matcher:
         Fits are ranked by the verifier's score times how likely each unit is to go in now (a scan
         from long ago less so). Of two fitting groups where one holds the other, the smaller wins
         unless the larger fits far better: the weight cannot tell whether a light extra went in too,
-        and a unit left out is never charged. Failing any verified fit, a group with exactly one
-        product of unknown weight whose units take what the known ones leave (each >= `drift_g`).
+        and a unit left out is never charged. Failing any verified fit (or any but scans from minutes
+        ago), a group with exactly one product of unknown weight whose units take what the known ones
+        leave (each >= `drift_g`).
         """
         fits: list[tuple[float, GroupFit]] = []
         fallback: GroupFit | None = None
@@ -200,10 +202,13 @@ class Matcher:
                 if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
                     fallback = candidate
             elif score >= self._needed(group):
-                weight = score
-                for unit in group:
-                    weight *= self._placement_prior(unit, t)
-                fits.append((weight, GroupFit(group, score, True, self._shares(group, grams))))
+                fits.append(
+                    (score * self._group_prior(group, t), GroupFit(group, score, True, self._shares(group, grams)))
+                )
+        if fallback is not None and self._group_prior(fallback.units, t) >= STALE:
+            # a fresh scan of a product nobody knows the weight of is a likelier story than a scan
+            # from minutes ago that happens to weigh the same
+            fits = [f for f in fits if self._group_prior(f[1].units, t) >= STALE]
         if not fits:
             return fallback
         fits.sort(key=lambda f: (-f[0], len(f[1].units)))
@@ -220,6 +225,9 @@ class Matcher:
         if len({u.key for u in group}) == 1 and not is_plu(group[0].key):
             return self.limits.place_p
         return self.limits.accept_p
+
+    def _group_prior(self, group: list[Unit], t: float) -> float:
+        return math.prod(self._placement_prior(unit, t) for unit in group)
 
     @staticmethod
     def _placement_prior(unit: Unit, t: float) -> float:
