@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.sync.weighings import fetch_confirmed_weighings
+from firmware.sync.weighings import fetch_confirmed_weighings, fetch_fleet_weighings
 from tests.store.support import PASSWORD, STAFF, rig, session_payload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,11 +67,15 @@ def test_approve_charges_the_cart_total_and_confirms_its_weighings(db_url: str) 
         assert receipt["status"] == "charged" and receipt["decided_by_staff"]
         assert receipt["charged_cents"] == payload["report"]["total_cents"]
         confirmed, next_since = fetch_confirmed_weighings(r.carts["cart-a"], 0)
-        expected = [(w["code"], w["weight_g"]) for w in payload["weighings"] if w["code"] and not w["by_weight"]]
-        assert [(c.code, c.weight_g) for c in confirmed] == expected
+        weighed = payload["weighings"]
+        expected = [(w["code"], w["weight_g"]) for w in weighed if w["code"] and not w["by_weight"] and w["alone"]]
+        assert expected and [(c.code, c.weight_g) for c in confirmed] == expected
         assert all(c.source == "approved" for c in confirmed)
         assert fetch_confirmed_weighings(r.carts["cart-a"], next_since)[0] == []
         assert fetch_confirmed_weighings(r.carts["cart-b"], 0)[0] == []  # cart-b sees only its own
+        # ... but learns what staff vouched for as the store's fleet weighings, as cart-a already did
+        assert [(f.code, f.weight_g) for f in fetch_fleet_weighings(r.carts["cart-b"], 0)[0]] == expected
+        assert fetch_fleet_weighings(r.carts["cart-a"], 0)[0] == []
 
 
 def test_correcting_identifies_the_unscanned_item(db_url: str) -> None:
@@ -104,18 +108,21 @@ def test_correction_rules(store_deps: None) -> None:
     assert price_by_weight(199, 612.0) == 122
     items = [{"code": "A", "qty": 1, "weight_g": None, "amount_cents": 100}]
     weighings = [
-        {"code": "A", "weight_g": 50.0, "by_weight": False},
-        {"code": "A", "weight_g": 51.0, "by_weight": False},  # only one A stayed on the bill
-        {"code": None, "weight_g": 30.0, "by_weight": False},
+        {"code": "A", "weight_g": 50.0, "by_weight": False, "alone": True},
+        {"code": "A", "weight_g": 51.0, "by_weight": False, "alone": True},  # only one A stayed on the bill
+        {"code": None, "weight_g": 30.0, "by_weight": False, "alone": False},
     ]
     assert confirmed_weighings(weighings, items, {2: "B"}) == [("A", 50.0, "approved"), ("B", 30.0, "identified")]
     # staff counted two units of C where the cart billed one: its one weighing held both, and
     # would teach the fleet that one C weighs twice what it does
     billed = [*items, {"code": "C", "qty": 1, "weight_g": None, "amount_cents": 80}]
     corrected = [*items, {"code": "C", "qty": 2, "weight_g": None, "amount_cents": 160}]
-    two_c = [*weighings, {"code": "C", "weight_g": 240.0, "by_weight": False}]
+    two_c = [*weighings, {"code": "C", "weight_g": 240.0, "by_weight": False, "alone": True}]
     assert confirmed_weighings(two_c, corrected, {}, billed) == [("A", 50.0, "approved")]
     assert confirmed_weighings(two_c, billed, {}, billed) == [("A", 50.0, "approved"), ("C", 240.0, "approved")]
+    # a unit's share of several put in together is not what one unit weighs
+    shared = [{**w, "alone": False} for w in two_c]
+    assert confirmed_weighings(shared, billed, {}, billed) == []
     assert Correction().line_qty == {}
 
 
