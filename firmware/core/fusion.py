@@ -43,6 +43,12 @@ from firmware.core.grouping import GroupFit
 __all__ = ["Announcement", "Effect", "Fusion", "FusionConfig", "Phase"]
 
 
+def _as_close(fits: list[GroupFit], grams: float, other_g: float) -> bool:
+    """Does the best single-unit removal fit come as close to `grams` as `other_g` does?"""
+    single = [f for f in fits if len(f.units) == 1]
+    return bool(single) and abs(sum(single[0].shares_g) - grams) <= abs(other_g - grams)
+
+
 class Fusion(Deadlines, Corrections):
     def handle(self, event: Event) -> list[Effect]:
         self._out = []
@@ -263,10 +269,6 @@ class Fusion(Deadlines, Corrections):
         self._weak_claim = WeakClaim(t, noise, list(fit.units), False, alerted) if weak else None
 
     def _weight_out(self, t: float, grams: float, noise: float) -> None:
-        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
-            if self.matcher.fits_grams(held.delta_g, grams, noise):
-                self._settle_held(held, t, "taken out again")
-                return
         placed = sorted(self.basket.in_state(UnitState.PLACED), key=lambda u: -(u.placed_t or 0.0))
         # (counted from when the basket began to move: the cart may have been pushed off before it settled)
         began = t - self.matcher.settle_s
@@ -280,6 +282,12 @@ class Fusion(Deadlines, Corrections):
                 self._take_out(chosen, t, UnitState.REMOVED)
                 return
         fits = self.matcher.removal_fits(placed, grams, noise, t)
+        for held in sorted(self._held(positive=True), key=lambda h: -h.t):
+            # unexplained weight taken out again, unless an item on the bill fits what left as well:
+            # then which left is unclear, and the unexplained weight stays reported
+            if self.matcher.fits_grams(held.delta_g, grams, noise) and not _as_close(fits, grams, held.delta_g):
+                self._settle_held(held, t, "taken out again")
+                return
         if not fits:
             self._hold_removal(t, -grams, noise)
             return
