@@ -174,7 +174,7 @@ class Fusion(Deadlines, Corrections):
         finishing = self._last_placement is not None and t - self._last_placement[0] <= self.config.finishing_s
         if finishing and self._revise_recent_placement(t, delta, noise):
             return
-        small = abs(delta) < self._shift_tolerance(event.settle_s)
+        small = abs(delta) < self._shift_tolerance(event.settle_s, delta)
         if small and not self._fits_pending(t, delta, noise, event.settle_s):
             # (a gentle placement creeps in while the basket is still; a change after pushing is goods shifting)
             self._crept = (t, delta, noise) if delta > 0 and event.settle_s == 0.0 else None

@@ -13,12 +13,16 @@ QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going
 
 
 class Corrections(FusionState):
-    def _shift_tolerance(self, settle_s: float) -> float:
+    def _shift_tolerance(self, settle_s: float, delta: float) -> float:
         """Below this an unexplained change is the basket's contents shifting or creeping, not goods."""
-        drift = self.config.limits.drift_g
-        if settle_s == 0.0 or settle_s >= self.config.long_motion_s:  # crept while still, or after pushing
-            return max(self.config.shift_min_g, self.config.shift_rel * self.level_g)
-        return drift
+        config = self.config
+        # a push: heavy goods sliding across the load cells' corners (weight lost is held to the
+        # tighter bound: an item lifted out as the cart was pushed off must not go unnoticed)
+        if settle_s >= config.push_s and delta > 0:
+            return max(config.shift_min_g, config.push_shift_rel * self.level_g)
+        if settle_s == 0.0 or settle_s >= config.long_motion_s:  # crept while still, or after pushing
+            return max(config.shift_min_g, config.shift_rel * self.level_g)
+        return config.limits.drift_g
 
     def _shifted_out(self, delta: float, noise: float, settle_s: float) -> bool:
         """Weight lost over a long push, up to twice the usual shift, that no item in the basket

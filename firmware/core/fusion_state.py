@@ -40,6 +40,9 @@ class FusionConfig:
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
     shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
     shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)
+    push_s: float = 8.0  # motion this long is the cart pushed (a placement's ringing and hand are over sooner)
+    push_shift_rel: float = 0.005  # ... and shifts the load by up to this share: a 9 kg pack of water
+    # sliding to another corner moves the reading by tens of grams (corner error up to 0.3 %)
     loose_g: float = 10.0  # an item the shopper names as taken out may have weighed this much more or less
     loose_rel: float = 0.15  # ... or this share of what left, whichever is more
 
