@@ -159,6 +159,7 @@ class Fusion(Deadlines, Corrections):
         t, delta, noise = event.t, event.delta_g, event.noise_g
         # a press then a release, a grasp then a lift: opposite signs; two items in a row are two items
         began = t - event.settle_s
+        self.matcher.excused = self._alerted_since(began)
         held = self.basket.held.values()
         recent = [h for h in held if (h.delta_g > 0) != (delta > 0) and self._one_handling(h, began)]
         mismatch = None
@@ -188,6 +189,16 @@ class Fusion(Deadlines, Corrections):
         elif self.basket.in_state(UnitState.PLACED) or self._held(positive=True):
             self._weight_out(t, -delta, noise)
         # (weight out of a basket holding nothing: its zero moved)
+
+    def _alerted_since(self, began: float) -> set[int]:
+        """Scans reported never placed while the basket was already moving (two bottles put in and the
+        cart pushed off at once settle long after): that report came too early to rule them out."""
+        excused = set()
+        for unit in self.basket.in_state(UnitState.PENDING):
+            alert = self.basket.alert(unit.alert_id)
+            if alert is not None and not alert.resolved and alert.t >= began:
+                excused.add(unit.uid)
+        return excused
 
     def _one_handling(self, held: HeldChange, began: float) -> bool:
         """Did `held` and the change that began to move at `began` come from one handling? Counted

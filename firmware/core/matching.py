@@ -59,6 +59,7 @@ class Matcher:
     level_g: float = 0.0  # the basket's load and how the change settled: context for the verifier
     settle_s: float = 0.0
     pending_count: int = 0
+    excused: set[int] = field(default_factory=set)  # scans reported never placed while this change was moving in
 
     def expected(self, unit: Unit) -> tuple[float, float | None, bool] | None:
         """(grams, known spread, learned?) one unit should weigh, or None when nothing is known:
@@ -194,7 +195,9 @@ class Matcher:
         for group in sub_multisets(units, self.limits.max_units):
             if must_include is not None and not any(u.key == must_include.key for u in group):
                 continue
-            if len({u.key for u in group}) > 1 and any(u.alert_id is not None for u in group):
+            if len({u.key for u in group}) > 1 and any(
+                u.alert_id is not None and u.uid not in self.excused for u in group
+            ):
                 continue  # a scan already reported as never placed goes in on its own, not as a light extra
             score = self.fit(group, grams, noise, t)
             if score is None:

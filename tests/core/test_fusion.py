@@ -363,6 +363,15 @@ def test_a_heavy_basket_pushed_about_gains_a_little_without_goods() -> None:
     assert ("unscanned_item", False) in still.alerts
 
 
+def test_two_products_put_in_as_the_cart_is_pushed_off_are_placed() -> None:
+    # penne and fusilli scanned, put in one after the other, and the cart pushed off at once: the
+    # basket settles 50 s later, after both scans were reported never placed. Both went in.
+    s = Session().scan(1, PENNE).scan(2, FUSILLI)
+    settled(s, 55, 512 + 518, 50.0).end(120)
+    assert s.bill == [(PENNE, 1, 209), (FUSILLI, 1, 269)] and all(resolved for _, resolved in s.alerts)
+    assert not s.review.required
+
+
 def test_slow_small_change_with_nothing_scanned_is_creep() -> None:
     s = Session().scan(1, TOMATOES).weight(3, 452)
     s.level += 10.0
