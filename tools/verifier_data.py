@@ -243,5 +243,6 @@ def evaluate(
     per_cart = [jobs[i * len(jobs) // carts : (i + 1) * len(jobs) // carts] for i in range(carts)]
     make()  # fail here, not in every worker
     with multiprocessing.get_context("spawn").Pool(workers, _bench_init, (seed, make)) as pool:
-        results = [r for cart in pool.map(bench_core._run_cart, per_cart, chunksize=1) for r in cart]
+        fresh = [(cart, {}) for cart in per_cart]  # every cart starts with an empty weight book
+        results = [r for cart in pool.map(bench_core._run_cart, fresh, chunksize=1) for r in cart]
     return bench_core.summarise(results), results
