@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from firmware.core.catalog import Catalog, load_catalog
-from firmware.core.gtin import CodeError, catalog_key
 from firmware.core.trace import Trace, parse_trace_lines
 from firmware.core.weightbook import WeightBook
+from firmware.pipeline import CartPipeline
 from firmware.replay import replay_session, replay_trace
 from firmware.sync.outbox import weighings as outbox_weighings
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
-from tools.scoring import Score, score
+from tools.scoring import Score, product_key, score
 from tools.sessiongen.catalog import write_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session, write_session
@@ -83,25 +83,18 @@ def _warm_cart(jobs: list[tuple[int, str]]) -> dict[str, Any]:
 
 
 def _staff_vouched(
-    pipeline: Any, sid: str, report: dict[str, Any], truth: list[dict[str, Any]]
+    pipeline: CartPipeline, sid: str, report: dict[str, Any], truth: list[dict[str, Any]]
 ) -> list[tuple[str, float]]:
     """(product, grams) of the weighings staff vouch for when they correct the bill to what the cart holds,
     by the store's own rule (`cart_store.decisions.confirmed_weighings`), codes compared as products."""
     from cart_store.decisions import confirmed_weighings
 
     def keyed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**row, "code": _product_key(row["code"])} for row in rows]
+        return [{**row, "code": product_key(row["code"]) if row["code"] is not None else None} for row in rows]
 
     weighings = keyed(outbox_weighings(pipeline.journal, sid, report))
     vouched = confirmed_weighings(weighings, keyed(truth), {}, keyed(report["items"]))
     return [(code, grams) for code, grams, source in vouched if source == "approved"]
-
-
-def _product_key(code: str | None) -> str | None:
-    try:
-        return catalog_key(code) if code is not None else None
-    except CodeError:
-        return code
 
 
 def _generated(store: Any, rng_seed: list[int], sid: str, kind: str, unit: str) -> tuple[Any, Trace]:

@@ -43,7 +43,8 @@ class Score:
         return self.overcharged and not self.review
 
 
-def _key(code: str) -> str:
+def product_key(code: str) -> str:
+    """A code as the product it names (UPC-A, EAN-13 and UPC-E forms meet); as printed if it is not a GTIN."""
     try:
         return catalog_key(code)
     except CodeError:
@@ -53,7 +54,7 @@ def _key(code: str) -> str:
 def _lines(items: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     merged: dict[str, dict[str, float]] = defaultdict(lambda: {"qty": 0, "weight_g": 0.0, "amount": 0, "by_weight": 0})
     for item in items:
-        line = merged[_key(item["code"])]
+        line = merged[product_key(item["code"])]
         line["qty"] += item["qty"]
         line["amount"] += item["amount_cents"]
         if item.get("weight_g") is not None:

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from firmware.core.catalog import Catalog, load_catalog
-from firmware.core.gtin import CodeError, catalog_key
 from firmware.core.matching import Matcher
 from firmware.core.trace import parse_trace_lines
 from firmware.core.verifier import FitQuery, RuleVerifier, Verifier
@@ -41,6 +40,7 @@ from firmware.core.weightbook import WeightBook
 from firmware.replay import replay_trace
 from firmware.verifier_model.features import N_FEATURES, query_features
 from tools import bench_core
+from tools.scoring import product_key
 from tools.sessiongen.catalog import write_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
@@ -103,13 +103,6 @@ def matcher_context() -> Iterator[None]:
         Matcher.fit = original  # type: ignore[method-assign]
 
 
-def _key(code: str) -> str:
-    try:
-        return catalog_key(code)
-    except CodeError:
-        return code
-
-
 def label(asked: Asked, moves: dict[str, list[tuple[float, float | None, float]]]) -> int:
     """1 when the truth explains the query's change with exactly its candidate products; else 0."""
     if asked.keys is None:
@@ -141,7 +134,7 @@ def label(asked: Asked, moves: dict[str, list[tuple[float, float | None, float]]
 def truth_moves(truth: dict[str, Any]) -> dict[str, list[tuple[float, float | None, float]]]:
     moves: dict[str, list[tuple[float, float | None, float]]] = defaultdict(list)
     for unit in truth["units"]:
-        moves[_key(unit["code"])].append((unit["t_in"], unit["t_out"], unit["weight_g"]))
+        moves[product_key(unit["code"])].append((unit["t_in"], unit["t_out"], unit["weight_g"]))
     return moves
 
 

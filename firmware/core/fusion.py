@@ -193,12 +193,13 @@ class Fusion(Deadlines, Corrections):
     def _alerted_since(self, began: float) -> set[int]:
         """Scans reported never placed while the basket was already moving (two bottles put in and the
         cart pushed off at once settle long after): that report came too early to rule them out."""
-        excused = set()
-        for unit in self.basket.in_state(UnitState.PENDING):
-            alert = self.basket.alert(unit.alert_id)
-            if alert is not None and not alert.resolved and alert.t >= began:
-                excused.add(unit.uid)
-        return excused
+        pending = self.basket.in_state(UnitState.PENDING)
+        return {u.uid for u in pending if u.alert_id is not None and self._raised_moving(u.alert_id, began)}
+
+    def _raised_moving(self, aid: int, began: float) -> bool:
+        """Is alert `aid` still open, and was it raised after the basket began to move at `began`?"""
+        alert = self.basket.alert(aid)
+        return alert is not None and not alert.resolved and alert.t >= began
 
     def _one_handling(self, held: HeldChange, began: float) -> bool:
         """Did `held` and the change that began to move at `began` come from one handling? Counted
@@ -207,8 +208,7 @@ class Fusion(Deadlines, Corrections):
         moving again judged too early."""
         if began - held.t > self.config.merge_window_s:
             return False
-        alert = self.basket.alert(held.alert_id)
-        return alert is None or (not alert.resolved and alert.t >= began)
+        return held.alert_id is None or self._raised_moving(held.alert_id, began)
 
     def _removal_alone(self, t: float, delta: float, held_g: float, noise: float) -> bool:
         """Weight out after weight in that nothing explained: a grasp and a lift (net them), or an
