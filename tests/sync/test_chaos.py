@@ -18,5 +18,8 @@ def test_every_session_is_stored_exactly_once_through_kills_and_cuts(db_url: str
     assert figures.stored_sessions == 15
     assert figures.kills >= 2  # kills land while carts are still shopping and delivering
     assert sum(figures.cuts.values()) >= 1 and figures.network_errors >= 1
-    # replays happen when the store stored a message whose answer the cart never got
-    assert figures.server_replays == figures.replayed_answers
+    # The store replays a message whose answer the cart never got. Every replayed answer the cart
+    # saw was counted by the store; a replay the store counted but the cart never saw had its answer
+    # lost again (cut, killed store, timeout), which the cart saw as an error.
+    lost = figures.network_errors + figures.server_errors
+    assert figures.replayed_answers <= figures.server_replays <= figures.replayed_answers + lost
