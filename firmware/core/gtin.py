@@ -187,3 +187,18 @@ def catalog_key(code: str, layout: VariableMeasureLayout | None = DEFAULT_LAYOUT
     if layout is not None and layout.matches(key[1:]):
         return layout.item_key(key[1:])
     return key
+
+
+def same_maker(key_a: str, key_b: str) -> bool:
+    """Do two GTIN-14 keys share a GS1 company prefix (at least its first 7 digits after the
+    indicator: a country prefix and the start of the company number)? Products of one range
+    (flavours, sizes) are numbered by their maker under one prefix. EAN-8 and in-store codes
+    (prefixes 02, 20-29) carry no maker's prefix; PLUs are not GTINs."""
+
+    def maker(key: str) -> str | None:
+        if len(key) != 14 or not key.isdigit() or key.startswith("000000") or key[1] == "2" or key[1:3] == "02":
+            return None
+        return key[1:8]
+
+    a = maker(key_a)
+    return a is not None and a == maker(key_b)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from firmware.core.basket import Unit
 from firmware.core.grouping import GroupFit, sub_multisets
-from firmware.core.gtin import is_plu
+from firmware.core.gtin import is_plu, same_maker
 from firmware.core.verifier import FitQuery, Verifier
 from firmware.core.weightbook import WeightBook
 
@@ -188,10 +188,12 @@ class Matcher:
         unless the larger fits far better: the weight cannot tell whether a light extra went in too,
         and a unit left out is never charged. Failing any verified fit (or any but scans from minutes
         ago), a group with exactly one product of unknown weight whose units take what the known ones
-        leave (each >= `drift_g`).
+        leave (each >= `drift_g`): the fewest units, unless a larger group's unknown share weighs what
+        a known unit of the same maker does (flavours of one range put in together).
         """
         fits: list[tuple[float, GroupFit]] = []
         fallback: GroupFit | None = None
+        fallback_rank = (True, 0)
         for group in sub_multisets(units, self.limits.max_units):
             if must_include is not None and not any(u.key == must_include.key for u in group):
                 continue
@@ -202,8 +204,10 @@ class Matcher:
             score = self.fit(group, grams, noise, t)
             if score is None:
                 candidate = self._unverified(group, grams)
-                if candidate is not None and (fallback is None or len(candidate.units) < len(fallback.units)):
-                    fallback = candidate
+                if candidate is not None:
+                    rank = (not self._like_a_twin(candidate, noise, t), len(candidate.units))
+                    if fallback is None or rank < fallback_rank:
+                        fallback, fallback_rank = candidate, rank
             elif score >= self._needed(group):
                 fits.append(
                     (score * self._group_prior(group, t), GroupFit(group, score, True, self._shares(group, grams)))
@@ -255,6 +259,17 @@ class Matcher:
             return None
         shares = [known_g[known.index(u)] if u in known else share for u in group]
         return GroupFit(group, 0.0, False, shares)
+
+    def _like_a_twin(self, fit: GroupFit, noise: float, t: float) -> bool:
+        """Does the unknown product's share weigh what a unit of the same maker in the group weighs?
+        Flavours of one range scanned and put in together: a likelier story than the unknown one
+        alone weighing as much as all of them (a stranger's weight matching is mere chance)."""
+        known = [u for u in fit.units if self.expected(u) is not None]
+        unknown, share = next((u, g) for u, g in zip(fit.units, fit.shares_g, strict=True) if u not in known)
+        return any(
+            same_maker(u.key, unknown.key) and (self.fit([u], share, noise, t) or 0.0) >= self.limits.accept_p
+            for u in known
+        )
 
     def removal_fits(
         self, placed: list[Unit], grams: float, noise: float, t: float, max_units: int = 3

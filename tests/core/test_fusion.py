@@ -29,6 +29,8 @@ CATALOG = """code,name,price_cents,sold_by,weight_g
 4000000000044,Dry yeast sachet,45,each,10
 4000000000051,Penne,209,each,512
 4000000000068,Fusilli bio,269,each,518
+4000000000075,Yoghurt plain,79,each,
+8712345000011,Stranger relish,319,each,
 """
 
 TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
@@ -42,6 +44,7 @@ TOMATOES, GUM, BANANAS, STRAWBERRY, VANILLA, CHERRY, JAM = (
 )
 YEAST = "4000000000044"
 PENNE, FUSILLI = "4000000000051", "4000000000068"
+PLAIN, RELISH = "4000000000075", "8712345000011"  # no weight: a yoghurt of the range, another maker's jar
 
 
 class Session:
@@ -502,6 +505,18 @@ def test_units_of_unknown_weight_put_in_two_then_one_are_recounted() -> None:
 def test_a_jam_scanned_twice_and_put_in_once_stays_one() -> None:
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 341.0).end(80)
     assert s.bill == [(JAM, 1, 250)] and ("scan_not_placed", False) in s.alerts
+
+
+def test_flavours_of_one_range_put_in_together_when_one_has_no_weight() -> None:
+    # the plain yoghurt's share (124.8 g) weighs what its strawberry sister does: both went in
+    s = Session().scan(1, STRAWBERRY).scan(2, PLAIN).weight(5, 125.2 + 124.8).end(40)
+    assert sorted(s.bill) == [(STRAWBERRY, 1, 89), (PLAIN, 1, 79)] and s.alerts == []
+
+
+def test_another_makers_jar_of_no_weight_weighing_twice_a_scanned_item_goes_in_alone() -> None:
+    # the relish may weigh 904 g or 452 g: nothing ties it to the tomatoes, so they are not charged
+    s = Session().scan(1, TOMATOES).scan(2, RELISH).weight(5, 904.0).end(80)
+    assert s.bill == [(RELISH, 1, 319)] and ("scan_not_placed", False) in s.alerts
 
 
 def test_weight_lost_over_a_long_push_that_no_item_weighs_is_goods_shifting() -> None:

@@ -12,6 +12,7 @@ from firmware.core.gtin import (
     gtin14,
     is_plu,
     parse_code,
+    same_maker,
 )
 
 
@@ -91,3 +92,12 @@ def test_variable_measure_layout_is_configurable() -> None:
 def test_upce_reported_already_expanded_is_accepted() -> None:
     assert parse_code("012345000065", "upce").key == parse_code("01234565", "upce").key
     assert parse_code("0012345000065", "upce").key == "00012345000065"
+
+
+def test_same_maker_compares_gs1_company_prefixes() -> None:
+    assert same_maker(catalog_key("009800200337"), catalog_key("009800200269"))  # UPC-A, one maker
+    assert same_maker(catalog_key("8000924082009"), catalog_key("8000924082160"))
+    assert not same_maker(catalog_key("011213181677"), catalog_key("851818001983"))
+    assert not same_maker(catalog_key("96385074"), catalog_key("96385074"))  # EAN-8: no maker prefix
+    assert not same_maker(catalog_key("2123456000009"), catalog_key("2123456000009"))  # in-store code
+    assert not same_maker("4011", "4011")  # PLUs are not GTINs
