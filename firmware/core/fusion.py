@@ -326,11 +326,13 @@ class Fusion(Deadlines, Corrections):
         self.camera_alert = None
 
     def _on_CheckoutRequested(self, event: CheckoutRequested) -> None:
+        self._removal_hidden_by_produce(event.t)
         self._flush(event.t)
         self.phase = Phase.CHECKOUT
         self._emit(event.t, "cart.checkout_requested", total_cents=self.basket.total_cents())
 
     def _on_SessionEnded(self, event: SessionEnded) -> None:
+        self._removal_hidden_by_produce(event.t)
         self._flush(event.t)
         for unit in self.basket.in_state(UnitState.LIFTED):
             unit.state = UnitState.REMOVED

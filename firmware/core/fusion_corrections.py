@@ -205,3 +205,23 @@ class Corrections(FusionState):
         self._put_back(guessed, t)
         self._take_out(loose[:1], t, UnitState.REMOVED)
         return True
+
+    def _removal_hidden_by_produce(self, t: float) -> None:
+        """At checkout, an item the shopper said was taken out whose weight never left: if produce was
+        weighed just before they said so, the item came out in that same settle, and the produce's
+        weighing is short by the item's weight (a bag put in as a bottle is lifted out)."""
+        for note in list(self.announced):
+            named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == note.key and u.weight_g]
+            produce = [
+                u
+                for u in self.basket.in_state(UnitState.PLACED)
+                if u.by_weight and u.placed_with == 1 and 0.0 <= note.t - (u.placed_t or -1e9) <= self.config.grace_s
+            ]
+            if not named or len(produce) != 1:
+                continue
+            item = max(named, key=lambda u: u.placed_t or 0.0)
+            bag = produce[0]
+            self.announced.remove(note)
+            self._revise(bag, (bag.weight_g or 0.0) + (item.weight_g or 0.0), t)
+            self._take_out([item], t, UnitState.REMOVED)
+

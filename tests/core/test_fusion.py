@@ -104,6 +104,19 @@ def test_unscanned_item_is_alerted_and_sent_to_review() -> None:
     assert s.bill == [(TOMATOES, 1, 129)]
 
 
+def test_an_item_lifted_out_as_produce_goes_in_is_taken_off_when_the_shopper_says_so() -> None:
+    # 612 g of bananas in while the 452 g can comes out, one settle: +160 g; then "I took the can out"
+    s = Session().scan(1, TOMATOES).weight(3, 452).plu(20, BANANAS).weight(24, 612.0 - 452).say_removed(26, TOMATOES)
+    s.end(60)
+    assert s.bill == [(BANANAS, 1, 122)] and s.alerts == []
+
+
+def test_an_announced_removal_whose_weight_leaves_later_is_not_taken_from_the_produce() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).plu(20, BANANAS).weight(24, 612.0).say_removed(26, TOMATOES)
+    s.weight(30, -452).end(60)
+    assert s.bill == [(BANANAS, 1, 122)] and s.alerts == []
+
+
 def test_unscanned_item_taken_out_again_resolves() -> None:
     s = Session().weight(10, 300).weight(20, -299).end(30)
     assert s.alerts == [("unscanned_item", True)]
