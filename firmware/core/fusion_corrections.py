@@ -224,4 +224,3 @@ class Corrections(FusionState):
             self.announced.remove(note)
             self._revise(bag, (bag.weight_g or 0.0) + (item.weight_g or 0.0), t)
             self._take_out([item], t, UnitState.REMOVED)
-
