@@ -192,8 +192,7 @@ class Matcher:
         a known unit of the same maker does (flavours of one range put in together).
         """
         fits: list[tuple[float, GroupFit]] = []
-        fallback: GroupFit | None = None
-        fallback_rank = (True, 0)
+        unverified: list[GroupFit] = []
         for group in sub_multisets(units, self.limits.max_units):
             if must_include is not None and not any(u.key == must_include.key for u in group):
                 continue
@@ -205,13 +204,14 @@ class Matcher:
             if score is None:
                 candidate = self._unverified(group, grams)
                 if candidate is not None:
-                    rank = (not self._like_a_twin(candidate, noise, t), len(candidate.units))
-                    if fallback is None or rank < fallback_rank:
-                        fallback, fallback_rank = candidate, rank
+                    unverified.append(candidate)
             elif score >= self._needed(group):
                 fits.append(
                     (score * self._group_prior(group, t), GroupFit(group, score, True, self._shares(group, grams)))
                 )
+        fallback = min(
+            unverified, key=lambda f: (not self._like_a_twin(f, noise, t), len(f.units)), default=None
+        )  # (the first of equals: newest scans first)
         if fallback is not None and self._group_prior(fallback.units, t) >= STALE:
             # a fresh scan of a product nobody knows the weight of is a likelier story than a scan
             # from minutes ago that happens to weigh the same
