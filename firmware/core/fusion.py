@@ -123,6 +123,17 @@ class Fusion(Deadlines, Corrections):
         self._place(fit, t)
         return True
 
+    def _returnable(self, t: float) -> list[Unit]:
+        """Lifted units that may be coming back, latest first. A shopper who has scanned other goods
+        since lifting one has moved on: weight like it much later is as likely a new, unscanned item."""
+        last_scan = max((u.scanned_t for u in self.basket.units.values()), default=0.0)
+        lifted = [
+            u
+            for u in self.basket.in_state(UnitState.LIFTED)
+            if last_scan <= (u.left_t or 0.0) or t - (u.left_t or 0.0) <= self.config.moved_on_s
+        ]
+        return sorted(lifted, key=lambda u: -(u.left_t or 0.0))
+
     def _on_RemovalAnnounced(self, event: RemovalAnnounced) -> None:
         t = event.t
         key = self._key_of(event.code)
@@ -253,8 +264,7 @@ class Fusion(Deadlines, Corrections):
             return
         if self._recount_unknown(t, grams):
             return
-        lifted = sorted(self.basket.in_state(UnitState.LIFTED), key=lambda u: -(u.left_t or 0.0))
-        for unit in lifted:
+        for unit in self._returnable(t):
             if unit.weight_g is not None and self.matcher.fits_grams(unit.weight_g, grams, noise):
                 self._put_back(unit, t)
                 self._weak_claim = WeakClaim(t, noise, [unit], True, [])

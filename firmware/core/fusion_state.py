@@ -37,6 +37,7 @@ class FusionConfig:
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
     answer_grace_s: float = 5.0  # an unclear removal waits this long for the shopper's answer
     return_window_s: float = 120.0  # a lifted item put back within this long returns silently
+    moved_on_s: float = 30.0  # ... or this long, once the shopper has scanned something else since
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
     shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
     shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)

@@ -547,3 +547,21 @@ def test_weight_lost_over_a_long_push_that_an_item_weighs_is_a_removal() -> None
     s = Session().scan(1, GUM).weight(3, 21.5).scan(10, TOMATOES).weight(12, 452)
     settled(s, 150, -21.6, 40.0).end(400)
     assert s.bill == [(TOMATOES, 1, 129)]
+
+
+def test_a_lifted_item_put_back_before_the_shopper_moves_on_returns_silently() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).weight(40, -452).weight(130, 452).end(150)
+    assert s.bill == [(TOMATOES, 1, 129)] and s.alerts == []
+    s = Session().scan(1, TOMATOES).weight(3, 452).weight(40, -452).scan(50, GUM).weight(52, 21.5)
+    s.weight(65, 452).end(90)
+    assert s.bill == [(TOMATOES, 1, 129), (GUM, 1, 99)] and s.alerts == []
+
+
+def test_weight_like_a_lifted_item_long_after_the_shopper_moved_on_is_an_unscanned_item() -> None:
+    # the can came out at 40 s; the shopper scanned and placed gum, and a minute later an unscanned
+    # item of the can's weight goes in: billing the can as "back" could charge for what is not there
+    s = Session().scan(1, TOMATOES).weight(3, 452).weight(40, -452).scan(50, GUM).weight(52, 21.5)
+    s.weight(110, 452).end(140)
+    assert s.bill == [(GUM, 1, 99)]
+    assert s.alerts == [("unscanned_item", False)]
+    assert s.review.required
