@@ -290,10 +290,11 @@ class Fusion(Deadlines, Corrections):
         self._weak_claim = WeakClaim(t, noise, list(fit.units), False, alerted) if weak else None
 
     def _weight_out(self, t: float, grams: float, noise: float) -> None:
-        placed = sorted(self.basket.in_state(UnitState.PLACED), key=lambda u: -(u.placed_t or 0.0))
         # (counted from when the basket began to move: the cart may have been pushed off before it settled)
         began = t - self.matcher.settle_s
-        self.announced = [a for a in self.announced if began - a.t <= self.config.announce_window_s]
+        for note in [a for a in self.announced if began - a.t > self.config.announce_window_s]:
+            self._unconfirmed_removal(note, t)
+        placed = sorted(self.basket.in_state(UnitState.PLACED), key=lambda u: -(u.placed_t or 0.0))
         for note in list(self.announced):
             named = [u for u in placed if u.key == note.key]
             fits = self.matcher.removal_fits(named, grams, noise, t)
@@ -336,13 +337,15 @@ class Fusion(Deadlines, Corrections):
         self.camera_alert = None
 
     def _on_CheckoutRequested(self, event: CheckoutRequested) -> None:
-        self._removal_hidden_by_produce(event.t)
+        for note in list(self.announced):
+            self._unconfirmed_removal(note, event.t)
         self._flush(event.t)
         self.phase = Phase.CHECKOUT
         self._emit(event.t, "cart.checkout_requested", total_cents=self.basket.total_cents())
 
     def _on_SessionEnded(self, event: SessionEnded) -> None:
-        self._removal_hidden_by_produce(event.t)
+        for note in list(self.announced):
+            self._unconfirmed_removal(note, event.t)
         self._flush(event.t)
         for unit in self.basket.in_state(UnitState.LIFTED):
             unit.state = UnitState.REMOVED

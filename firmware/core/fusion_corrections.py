@@ -4,7 +4,7 @@ shopper's word correcting a guess the cart made a moment ago."""
 from __future__ import annotations
 
 from firmware.core.basket import AlertKind, Unit, UnitState
-from firmware.core.fusion_state import FusionState
+from firmware.core.fusion_state import Announcement, FusionState
 from firmware.core.grouping import GroupFit
 
 RECOUNT_REL = 0.06  # units of one product: a change this close to a whole share of an earlier one is one unit
@@ -206,21 +206,32 @@ class Corrections(FusionState):
         self._take_out(loose[:1], t, UnitState.REMOVED)
         return True
 
-    def _removal_hidden_by_produce(self, t: float) -> None:
-        """At checkout, an item the shopper said was taken out whose weight never left: if produce was
-        weighed just before they said so, the item came out in that same settle, and the produce's
-        weighing is short by the item's weight (a bag put in as a bottle is lifted out)."""
-        for note in list(self.announced):
-            named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == note.key and u.weight_g]
-            produce = [
-                u
-                for u in self.basket.in_state(UnitState.PLACED)
-                if u.by_weight and u.placed_with == 1 and 0.0 <= note.t - (u.placed_t or -1e9) <= self.config.grace_s
-            ]
-            if not named or len(produce) != 1:
-                continue
-            item = max(named, key=lambda u: u.placed_t or 0.0)
-            bag = produce[0]
+    def _unconfirmed_removal(self, note: Announcement, t: float) -> None:
+        """An item the shopper said was taken out whose weight never left (checked when the
+        announcement runs out, and at checkout)."""
+        if note in self.announced:
             self.announced.remove(note)
-            self._revise(bag, (bag.weight_g or 0.0) + (item.weight_g or 0.0), t)
-            self._take_out([item], t, UnitState.REMOVED)
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == note.key]
+        if not named or self._removal_hidden_by_produce(note, t):
+            return
+        # the bill still charges for what the shopper says is gone: a person must look
+        name = named[0].product.name if named[0].product is not None else note.code
+        self._raise(t, AlertKind.REMOVAL_UNIDENTIFIED, f"{name} was said to be taken out; its weight never left")
+
+    def _removal_hidden_by_produce(self, note: Announcement, t: float) -> bool:
+        """If produce was weighed just before the shopper said an item was taken out, the item came
+        out in that same settle, and the produce's weighing is short by the item's weight (a bag put
+        in as a bottle is lifted out)."""
+        named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == note.key and u.weight_g]
+        produce = [
+            u
+            for u in self.basket.in_state(UnitState.PLACED)
+            if u.by_weight and u.placed_with == 1 and 0.0 <= note.t - (u.placed_t or -1e9) <= self.config.grace_s
+        ]
+        if not named or len(produce) != 1:
+            return False
+        item = max(named, key=lambda u: u.placed_t or 0.0)
+        bag = produce[0]
+        self._revise(bag, (bag.weight_g or 0.0) + (item.weight_g or 0.0), t)
+        self._take_out([item], t, UnitState.REMOVED)
+        return True

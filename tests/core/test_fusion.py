@@ -565,3 +565,14 @@ def test_weight_like_a_lifted_item_long_after_the_shopper_moved_on_is_an_unscann
     assert s.bill == [(GUM, 1, 99)]
     assert s.alerts == [("unscanned_item", False)]
     assert s.review.required
+
+
+def test_an_item_said_to_be_taken_out_whose_weight_never_left_goes_to_review() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 452).scan(10, GUM).weight(12, 21.5).say_removed(30, TOMATOES).end(50)
+    assert s.alerts == [("removal_unidentified", False)]
+    assert s.review.required
+    # the same when the announcement ran out before another item was taken out
+    s = Session().scan(1, TOMATOES).weight(3, 452).scan(10, GUM).weight(12, 21.5).say_removed(30, TOMATOES)
+    s.weight(80, -21.5)
+    assert s.alerts == [("removal_unidentified", False)]
+    assert s.end(100).bill == [(TOMATOES, 1, 129)]
