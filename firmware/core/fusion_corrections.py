@@ -56,8 +56,11 @@ class Corrections(FusionState):
         several = len(units) > 1 and all(u.verified for u in units)
         if delta < 0 and at_once and several and self._drop_extra(t, placed_t, units, revised, noise):
             return True
-        # a hand on a light bag of produce can weigh more than the produce; on packs it is less
-        share = 0.75 if not all(u.verified for u in units) else (0.5 if at_once else 0.25)
+        # a hand on a light bag of produce, or on an item nobody knows the weight of, can weigh more
+        # than the item; on packs it is less. Weight that grows is only produce finishing, not an
+        # item of unknown weight: that is the next item going in
+        loose = any(u.by_weight for u in units) or (delta < 0 and not all(u.verified for u in units))
+        share = 0.75 if loose else (0.5 if at_once else 0.25)
         if revised <= 0 or abs(delta) > max(2 * self.config.limits.drift_g, share * total):
             return False
         score: float | None = None

@@ -576,3 +576,14 @@ def test_an_item_said_to_be_taken_out_whose_weight_never_left_goes_to_review() -
     s.weight(80, -21.5)
     assert s.alerts == [("removal_unidentified", False)]
     assert s.end(100).bill == [(TOMATOES, 1, 129)]
+
+
+def test_a_second_item_just_after_one_of_unknown_weight_is_not_that_item_growing() -> None:
+    # an unscanned 638 g pack goes in, a jar nobody knows the weight of is scanned just after (it takes
+    # that weight) and goes in 2 s later: 430 g more is not a hand letting go of the jar
+    s = Session().weight(10, 637.8).scan(11, JAM).weight(12.8, 430.4).end(60)
+    assert s.bill == [(JAM, 1, 250)]
+    assert ("unscanned_item", False) in s.alerts and s.review.required
+    # a small settling of the same jar is still a revision
+    s = Session().scan(1, JAM).weight(3, 380).weight(4.5, 12).end(40)
+    assert s.bill == [(JAM, 1, 250)] and s.alerts == []
