@@ -98,6 +98,10 @@ class Deadlines(FusionState):
         if held.delta_g < 0:
             kind, detail = AlertKind.REMOVAL_UNIDENTIFIED, f"{grams:.0f} g taken out; which item was it?"
         elif waiting is not None and waiting.state is UnitState.PENDING:
+            if self.matcher.piece_fits_loosely(waiting, grams):
+                self._place(GroupFit([waiting], 0.0, False, [grams]), t)
+                self._settle_held(held, t, "a piece of produce far from its typical weight")
+                return
             kind, detail = AlertKind.WEIGHT_MISMATCH, f"{grams:.0f} g went in; it does not fit {waiting.code}"
         else:
             kind, detail = AlertKind.UNSCANNED_ITEM, f"{grams:.0f} g went in without a scan"

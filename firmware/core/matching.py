@@ -31,6 +31,8 @@ AGREEING_REL = 0.08  # ... within this relative spread
 WELL_KNOWN_N = 10.0  # observations after which a learned weight is as good as a measurement
 PROMPT_S = 20.0  # most items go in within this long of their scan
 STALE = 0.01  # placement prior of a scan so old (~2 min) that a fresh one of unknown weight is likelier
+PIECE_SD_LISTED_LOW = 1.25  # a store's listed spread of produce pieces is an estimate, often low
+PIECE_BAG_G = 20.0  # a piece of produce may go in in a bag (a paper one weighs up to this)
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
 
@@ -166,6 +168,22 @@ class Matcher:
         )
         return self.verifier.fit(query)
 
+    def piece_fits_loosely(self, unit: Unit, grams: float) -> bool:
+        """A piece of produce sold each, judged loosely before weight that went in after it is called a
+        mismatch: pieces scatter log-normally (a cabbage half again its typical weight is far likelier
+        than one of half of it), the store's listed spread is an estimate, and the piece may be bagged.
+        Only a last resort (as a fit it would take two lemons for one), and only when one piece
+        explains the weight better than two would."""
+        product = unit.product
+        if product is None or unit.by_weight or not is_plu(unit.key):
+            return False
+        if product.weight_g is None or product.weight_sd_g is None:
+            return False
+        one = _pieces_z(product.weight_g, product.weight_sd_g, 1, grams)
+        return math.erfc(one / math.sqrt(2.0)) >= self.limits.accept_p and one <= _pieces_z(
+            product.weight_g, product.weight_sd_g, 2, grams
+        )
+
     def fits_grams(self, expected_g: float, grams: float, noise: float) -> bool:
         query = FitQuery(
             measured_g=grams,
@@ -291,3 +309,12 @@ class Matcher:
                     fits.append(GroupFit(group, score / OCCAM ** (size - 1), True, [u.weight_g or 0.0 for u in group]))
         fits.sort(key=lambda f: (-f.score, len(f.units)))
         return fits
+
+
+def _pieces_z(mean: float, sd: float, pieces: int, grams: float) -> float:
+    """How far `grams` is from `pieces` pieces of produce (log-normal, each maybe in a bag), in sds."""
+    rel = PIECE_SD_LISTED_LOW * sd / mean / math.sqrt(pieces)
+    s2 = math.log1p(rel**2) + CATALOG_ERROR**2
+    median = pieces * mean * math.exp(-s2 / 2.0)
+    weighed = grams - min(PIECE_BAG_G * pieces, max(0.0, grams - median))
+    return abs(math.log(max(weighed, 0.1) / median)) / math.sqrt(s2)

@@ -48,8 +48,8 @@ PLAIN, RELISH = "4000000000075", "8712345000011"  # no weight: a yoghurt of the 
 
 
 class Session:
-    def __init__(self) -> None:
-        self.catalog = parse_catalog(CATALOG)
+    def __init__(self, catalog: str = CATALOG) -> None:
+        self.catalog = parse_catalog(catalog)
         self.fusion = Fusion(self.catalog)
         self.level = 0.0
         self.effects: list = []
@@ -587,3 +587,18 @@ def test_a_second_item_just_after_one_of_unknown_weight_is_not_that_item_growing
     # a small settling of the same jar is still a revision
     s = Session().scan(1, JAM).weight(3, 380).weight(4.5, 12).end(40)
     assert s.bill == [(JAM, 1, 250)] and s.alerts == []
+
+
+PRODUCE_EACH = """code,name,price_cents,sold_by,weight_g,weight_sd_g
+3166,Savoy cabbage,249,each,900,120
+"""
+
+
+def test_a_big_piece_of_produce_sold_each_is_billed_but_two_pieces_worth_is_not() -> None:
+    # pieces scatter log-normally: a cabbage 400 g over its listed 900 +- 120 g is still one cabbage
+    s = Session(PRODUCE_EACH).plu(1, "3166").weight(4, 1300).end(40)
+    assert s.bill == [("3166", 1, 249)]
+    assert s.alerts == []
+    s = Session(PRODUCE_EACH).plu(1, "3166").weight(4, 1800).end(40)
+    assert s.bill == []
+    assert ("weight_mismatch", False) in s.alerts
