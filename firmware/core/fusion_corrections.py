@@ -10,6 +10,7 @@ from firmware.core.grouping import GroupFit
 RECOUNT_REL = 0.06  # units of one product: a change this close to a whole share of an earlier one is one unit
 RECOUNT_G = 3.0  # ... or this many grams per unit (light goods)
 QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going in, against a hand letting go
+LATE_CORRECTION = 20.0  # ... and how much likelier the hand must be once the placement should have finished
 
 
 class Corrections(FusionState):
@@ -86,12 +87,21 @@ class Corrections(FusionState):
             # ... unless the hand is still at the basket and the correction is the likelier story: it
             # mends a placement that fitted badly as first weighed, and taking another item out within
             # moments of putting one in is rare (produce has no expected weight: the hand is likelier)
-            if removals and not (confident and (score is None or score > removals[0].score * before * QUICK_REMOVAL)):
+            if removals and not self._correction_likelier(score, removals[0].score * before, at_once, confident):
                 return False
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
         for unit in units:
             self._revise(unit, (unit.weight_g or 0.0) * revised / total, t)
         return True
+
+    @staticmethod
+    def _correction_likelier(score: float | None, removal: float, at_once: bool, confident: bool) -> bool:
+        """A hand letting go against another item taken out: with the hand still there, the correction
+        only needs to be the likelier story; a few seconds on (a hand pressing an item as it settles
+        lets go up to 4 s later) it must be far likelier, and needs an expected weight to judge it by."""
+        if at_once:
+            return confident and (score is None or score > removal * QUICK_REMOVAL)
+        return score is not None and score > removal * QUICK_REMOVAL * LATE_CORRECTION
 
     def _retake_weak_claim(self, unit: Unit, t: float) -> bool:
         """A fresh scan whose item fits weight that just went in and was given to a weaker story (a
