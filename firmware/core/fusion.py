@@ -257,7 +257,7 @@ class Fusion(Deadlines, Corrections):
             self._place_claiming(fit, t, noise)
             return
         if produce and grams <= self.config.limits.max_item_g:
-            self._place(GroupFit([min(produce, key=lambda u: u.scanned_t)], 0.0, False, [grams]), t)
+            self._place_unverified(min(produce, key=lambda u: u.scanned_t), grams, t)
             return
         if fit is not None:
             self._place_claiming(fit, t, noise)

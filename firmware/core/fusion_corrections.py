@@ -153,7 +153,7 @@ class Corrections(FusionState):
                 self._place(GroupFit(extra, 0.0, False, [each] * len(extra)), t)
                 for unit in extra:  # they went in with the first, back then
                     unit.placed_t, unit.placed_with = first.placed_t, count
-                self._place(GroupFit([waiting[count - 1]], 0.0, False, [grams]), t)
+                self._place_unverified(waiting[count - 1], grams, t)
                 return True
         return False
 

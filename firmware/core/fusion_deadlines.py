@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from firmware.core.basket import AlertKind, HeldChange, Unit, UnitState
 from firmware.core.fusion_state import FusionState
-from firmware.core.grouping import GroupFit
 
 
 class Deadlines(FusionState):
@@ -64,7 +63,7 @@ class Deadlines(FusionState):
             if unit.by_weight:
                 if t - held.t > self.config.produce_wait_s + self.config.grace_s:
                     continue  # only weight that went in about when it was keyed can be the produce
-                self._place(GroupFit([unit], 0.0, False, [held.delta_g]), t)
+                self._place_unverified(unit, held.delta_g, t)
                 self._settle_held(held, t, "keyed after it went in")
                 return True
             fit = self.matcher.best_placement(self._pending_each(), held.delta_g, held.noise_g, t, must_include=unit)
@@ -99,7 +98,7 @@ class Deadlines(FusionState):
             kind, detail = AlertKind.REMOVAL_UNIDENTIFIED, f"{grams:.0f} g taken out; which item was it?"
         elif waiting is not None and waiting.state is UnitState.PENDING:
             if self.matcher.piece_fits_loosely(waiting, grams):
-                self._place(GroupFit([waiting], 0.0, False, [grams]), t)
+                self._place_unverified(waiting, grams, t)
                 self._settle_held(held, t, "a piece of produce far from its typical weight")
                 return
             kind, detail = AlertKind.WEIGHT_MISMATCH, f"{grams:.0f} g went in; it does not fit {waiting.code}"

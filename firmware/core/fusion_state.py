@@ -151,6 +151,10 @@ class FusionState:
             )
         self._last_placement = (t, list(fit.units))
 
+    def _place_unverified(self, unit: Unit, grams: float, t: float) -> None:
+        """One unit in, taking all of `grams`, on a story its expected weight cannot check."""
+        self._place(GroupFit([unit], 0.0, False, [grams]), t)
+
     def _revise(self, unit: Unit, grams: float, t: float) -> None:
         """A placed unit's weight, and so its price when sold by weight, corrected."""
         self.matcher.relearn(unit, unit.weight_g or 0.0, grams)
