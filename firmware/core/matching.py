@@ -33,6 +33,7 @@ PROMPT_S = 20.0  # most items go in within this long of their scan
 STALE = 0.01  # placement prior of a scan so old (~2 min) that a fresh one of unknown weight is likelier
 PIECE_SD_LISTED_LOW = 1.25  # a store's listed spread of produce pieces is an estimate, often low
 PIECE_BAG_G = 20.0  # a piece of produce may go in in a bag (a paper one weighs up to this)
+PIECE_ODDS = 3.0  # one piece stands unless two are this many times likelier (a shopper keys the count)
 OCCAM = 20.0  # a group holding a smaller fitting one must fit this many times better to win
 
 
@@ -172,17 +173,18 @@ class Matcher:
         """A piece of produce sold each, judged loosely before weight that went in after it is called a
         mismatch: pieces scatter log-normally (a cabbage half again its typical weight is far likelier
         than one of half of it), the store's listed spread is an estimate, and the piece may be bagged.
-        Only a last resort (as a fit it would take two lemons for one), and only when one piece
-        explains the weight better than two would."""
+        Only a last resort (as a fit it would take two lemons for one), and only when two pieces are
+        not far likelier than the one the shopper keyed."""
         product = unit.product
         if product is None or unit.by_weight or not is_plu(unit.key):
             return False
         if product.weight_g is None or product.weight_sd_g is None:
             return False
-        one = _pieces_z(product.weight_g, product.weight_sd_g, 1, grams)
-        return math.erfc(one / math.sqrt(2.0)) >= self.limits.accept_p and one <= _pieces_z(
-            product.weight_g, product.weight_sd_g, 2, grams
-        )
+        one, one_sd = _pieces_z(product.weight_g, product.weight_sd_g, 1, grams)
+        two, two_sd = _pieces_z(product.weight_g, product.weight_sd_g, 2, grams)
+        if math.erfc(one / math.sqrt(2.0)) < self.limits.accept_p:
+            return False
+        return PIECE_ODDS * math.exp(-(one**2) / 2.0) / one_sd >= math.exp(-(two**2) / 2.0) / two_sd
 
     def fits_grams(self, expected_g: float, grams: float, noise: float) -> bool:
         query = FitQuery(
@@ -311,10 +313,11 @@ class Matcher:
         return fits
 
 
-def _pieces_z(mean: float, sd: float, pieces: int, grams: float) -> float:
-    """How far `grams` is from `pieces` pieces of produce (log-normal, each maybe in a bag), in sds."""
+def _pieces_z(mean: float, sd: float, pieces: int, grams: float) -> tuple[float, float]:
+    """How far `grams` is from `pieces` pieces of produce (log-normal, each maybe in a bag), in sds of
+    the log weight, and that sd."""
     rel = PIECE_SD_LISTED_LOW * sd / mean / math.sqrt(pieces)
     s2 = math.log1p(rel**2) + CATALOG_ERROR**2
     median = pieces * mean * math.exp(-s2 / 2.0)
     weighed = grams - min(PIECE_BAG_G * pieces, max(0.0, grams - median))
-    return abs(math.log(max(weighed, 0.1) / median)) / math.sqrt(s2)
+    return abs(math.log(max(weighed, 0.1) / median)) / math.sqrt(s2), math.sqrt(s2)

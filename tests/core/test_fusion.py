@@ -604,6 +604,14 @@ def test_a_big_piece_of_produce_sold_each_is_billed_but_two_pieces_worth_is_not(
     assert ("weight_mismatch", False) in s.alerts
 
 
+def test_a_piece_of_produce_the_shopper_keyed_stands_unless_two_pieces_are_far_likelier() -> None:
+    # 1360 g sits a little nearer two cabbages than one in spread, yet one is still about as likely
+    # as two (each cabbage would weigh 680 g): the shopper's count stands
+    s = Session(PRODUCE_EACH).plu(1, "3166").weight(4, 1360).end(40)
+    assert s.bill == [("3166", 1, 249)]
+    assert s.alerts == []
+
+
 PICKLES_AND_PASTA = """code,name,price_cents,sold_by,weight_g
 4000000000082,Kosher dills,49,each,30.1
 4000000000099,Fusilli,109,each,507
