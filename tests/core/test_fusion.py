@@ -350,6 +350,20 @@ def test_a_fresh_scan_of_unknown_weight_beats_one_from_minutes_ago() -> None:
     assert s.bill == [(JAM, 1, 250)] and ("scan_not_placed", False) in s.alerts
 
 
+def test_an_item_of_unknown_weight_scanned_later_does_not_explain_weight_another_scan_did_not_fit() -> None:
+    # tomatoes scanned, 900 g goes in, a jam (no catalog weight) is scanned, then 440 g: the jam taking
+    # the 900 g and the tomatoes the 440 g would cross the scans; the 900 g is what went in for the
+    # tomatoes, and it is no can of tomatoes (a swap), so the cart says so
+    s = Session().scan(1, TOMATOES).weight(3, 900).scan(6, JAM).weight(9, 440).end(60)
+    assert ("weight_mismatch", False) in s.alerts and s.review.required
+    # weight in unscanned, gum scanned (it is not the gum), the gum goes in, then a jam is scanned
+    s = Session().weight(3, 514).scan(4, GUM).weight(6, 21).scan(7, JAM).end(60)
+    assert ("unscanned_item", False) in s.alerts and s.review.required
+    # with no other scan in between, the jam scanned just after it went in is what went in
+    s = Session().scan(1, GUM).weight(3, 21).weight(10, 514).scan(12, JAM).end(60)
+    assert s.bill == [(GUM, 1, 99), (JAM, 1, 250)] and s.alerts == []
+
+
 def test_an_unscanned_item_is_not_cleared_by_another_item_taken_out() -> None:
     # 448 g goes in unscanned; later the can (452 g as it went in) leaves: which one left is unclear,
     # so the unscanned weight stays reported (before, it was taken for the unscanned item leaving and
