@@ -260,12 +260,13 @@ class Fusion(Deadlines, Corrections):
         self.matcher.pending_count = len(pending)
         fit = self.matcher.best_placement(pending, grams, noise, t)
         produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
-        keyed_last = (
-            bool(produce)
-            and fit is not None
-            and max(u.scanned_t for u in produce) > max(u.scanned_t for u in fit.units)
+        # produce keyed since the fitting scans, before this weight began to move: its weight comes first
+        # (keyed while the weight was already moving, it is the next thing to go in)
+        began = t - self.matcher.settle_s
+        keyed_last = fit is not None and any(
+            max(u.scanned_t for u in fit.units) < p.scanned_t <= began for p in produce
         )
-        if fit is not None and fit.verified and not keyed_last:  # (produce keyed since: its weight comes first)
+        if fit is not None and fit.verified and not keyed_last:
             self._place_claiming(fit, t, noise)
             return
         if produce and grams <= self.config.limits.max_item_g:

@@ -62,9 +62,9 @@ class Session:
         self.effects += self.fusion.handle(PluKeyed(t, plu))
         return self
 
-    def weight(self, t: float, delta: float, noise: float = 1.0) -> Session:
+    def weight(self, t: float, delta: float, noise: float = 1.0, moving_s: float = 0.0) -> Session:
         self.level += delta
-        self.effects += self.fusion.handle(WeightSettled(t, delta, self.level, noise))
+        self.effects += self.fusion.handle(WeightSettled(t, delta, self.level, noise, moving_s))
         return self
 
     def say_removed(self, t: float, code: str) -> Session:
@@ -362,6 +362,16 @@ def test_an_item_of_unknown_weight_scanned_later_does_not_explain_weight_another
     # with no other scan in between, the jam scanned just after it went in is what went in
     s = Session().scan(1, GUM).weight(3, 21).weight(10, 514).scan(12, JAM).end(60)
     assert s.bill == [(GUM, 1, 99), (JAM, 1, 250)] and s.alerts == []
+
+
+def test_produce_keyed_while_a_scanned_item_is_going_in_is_the_next_thing_in() -> None:
+    # the can starts going in at 3 s, the bananas are keyed at 4 s, the can settles at 5 s: the can's
+    # weight is the can's, and the bananas are what goes in next
+    s = Session().scan(1, TOMATOES).plu(4, BANANAS).weight(5, 452, moving_s=2).weight(12, 800, moving_s=1).end(40)
+    assert s.bill == [(TOMATOES, 1, 129), (BANANAS, 1, 159)] and s.alerts == []
+    # keyed before the weight began to move, the produce is what went in (its weight comes first)
+    s = Session().scan(1, TOMATOES).plu(2, BANANAS).weight(5, 452, moving_s=2).end(40)
+    assert (BANANAS, 1, 90) in s.bill and ("scan_not_placed", False) in s.alerts
 
 
 def test_an_unscanned_item_is_not_cleared_by_another_item_taken_out() -> None:
