@@ -107,8 +107,8 @@ class Fusion(Deadlines, Corrections):
             self._place(fit, t)
             self._settle_held(held, t, "scanned after it went in")
             return
-        if not unit.by_weight and not self._claim_crept(unit, t):
-            self._retake_weak_claim(unit, t)
+        if not unit.by_weight and not self._claim_crept(unit, t) and not self._retake_weak_claim(unit, t):
+            self._retake_revision(unit, t)
 
     def _scans_crossed(self, held: HeldChange, unit: Unit) -> bool:
         """Would pairing `held` with `unit` cross another scan? Another product was scanned before the

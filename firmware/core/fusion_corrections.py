@@ -89,7 +89,7 @@ class Corrections(FusionState):
             # moments of putting one in is rare (produce has no expected weight: the hand is likelier)
             if removals and not self._correction_likelier(score, removals[0].score * before, at_once, confident):
                 return False
-        self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta)
+        self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta, noise)
         for unit in units:
             self._revise(unit, (unit.weight_g or 0.0) * revised / total, t)
         return True
@@ -189,7 +189,7 @@ class Corrections(FusionState):
         went out: if that item's weight is what left, undo the revision and take it out instead."""
         if self._last_revision is None:
             return False
-        revised_t, before, delta = self._last_revision
+        revised_t, before, delta, _ = self._last_revision
         named = [u for u in self.basket.in_state(UnitState.PLACED) if u.key == key]
         if delta >= 0 or t - revised_t > self.config.announce_window_s or not named:
             return False
@@ -201,6 +201,27 @@ class Corrections(FusionState):
             self.matcher.relearn(unit, unit.weight_g or 0.0, weight)
             unit.weight_g = weight
         self._take_out(fits[0].units, t, UnitState.REMOVED)
+        return True
+
+    def _retake_revision(self, unit: Unit, t: float) -> bool:
+        """Weight that went in just after produce (or an item of unknown weight) was taken for it
+        finishing, with no weight to judge that by; a scan moments later whose item fits that weight
+        says it was this item, put in before it was scanned: undo the revision and place the item.
+        (A pack's revision was judged against its weight: the scan is then for the next item.)"""
+        if self._last_revision is None:
+            return False
+        revised_t, before, delta, noise = self._last_revision
+        if delta <= 0 or t - revised_t > self.config.grace_s:
+            return False
+        if any(u.state is not UnitState.PLACED for u, _ in before) or all(u.verified for u, _ in before):
+            return False
+        fit = self.matcher.best_placement(self._pending_each(), delta, noise, t, must_include=unit)
+        if fit is None or not fit.verified:
+            return False
+        self._last_revision = None
+        for old, weight in before:
+            self._revise(old, weight, t)
+        self._place(fit, t)
         return True
 
     def _correct_recent_removal(self, t: float, key: str) -> bool:

@@ -94,7 +94,8 @@ class FusionState:
         self.announced: list[Announcement] = []
         self._last_placement: tuple[float, list[Unit]] | None = None
         self._crept: tuple[float, float, float] | None = None  # (t, grams, noise) last taken for creep
-        self._last_revision: tuple[float, list[tuple[Unit, float]], float] | None = None
+        # (t, units with their weights before, delta, noise) of the last placement revised
+        self._last_revision: tuple[float, list[tuple[Unit, float]], float, float] | None = None
         self._weak_claim: WeakClaim | None = None
         self._out: list[Effect] = []
 

@@ -374,6 +374,16 @@ def test_produce_keyed_while_a_scanned_item_is_going_in_is_the_next_thing_in() -
     assert (BANANAS, 1, 90) in s.bill and ("scan_not_placed", False) in s.alerts
 
 
+def test_an_item_put_in_as_produce_settles_and_scanned_just_after_is_that_item() -> None:
+    # 640 g of bananas settle, a can goes in at once and is taken for the bag settling; the can's
+    # scan a moment later says it was the can: the bananas are billed at what they weighed
+    s = Session().plu(1, BANANAS).weight(4, 640).weight(5.5, 452).scan(7, TOMATOES).end(40)
+    assert s.bill == [(BANANAS, 1, 127), (TOMATOES, 1, 129)] and s.alerts == []
+    # no scan follows: the weight is the bananas finishing
+    s = Session().plu(1, BANANAS).weight(4, 640).weight(5.5, 452).end(40)
+    assert s.bill == [(BANANAS, 1, 217)] and s.alerts == []
+
+
 def test_an_unscanned_item_is_not_cleared_by_another_item_taken_out() -> None:
     # 448 g goes in unscanned; later the can (452 g as it went in) leaves: which one left is unclear,
     # so the unscanned weight stays reported (before, it was taken for the unscanned item leaving and
