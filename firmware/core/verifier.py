@@ -53,6 +53,8 @@ class RuleVerifier:
     measured_error: float = 0.004  # ... of a unit's own weighing (corner error, creep) when it leaves again
     scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
     noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
+    pushed_s: float = 8.0  # a change that settled after this much motion came through a push...
+    push_shift_rel: float = 0.0005  # ... which shifts goods on the load cells' corners: sd, share of the load
 
     def spread_g(self, query: FitQuery) -> float:
         assert query.expected_g is not None
@@ -64,7 +66,8 @@ class RuleVerifier:
             scatter = self.produce_scatter if query.produce else self.unit_scatter
             item_sd = scatter * expected / math.sqrt(max(1, query.units))
         scale_sd = self.scale_sd_g + self.noise_factor * query.noise_g
-        return math.sqrt(item_sd**2 + (rel * expected) ** 2 + scale_sd**2)
+        shift_sd = self.push_shift_rel * query.basket_load_g if query.settle_s >= self.pushed_s else 0.0
+        return math.sqrt(item_sd**2 + (rel * expected) ** 2 + scale_sd**2 + shift_sd**2)
 
     def fit(self, query: FitQuery) -> float | None:
         if query.expected_g is None:
