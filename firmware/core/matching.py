@@ -241,9 +241,20 @@ class Matcher:
         fits.sort(key=lambda f: (-f[0], len(f[1].units)))
         best_weight, best = fits[0]
         for weight, fit in fits[1:]:
-            if len(fit.units) < len(best.units) and _within(fit.units, best.units) and weight * OCCAM >= best_weight:
+            smaller = len(fit.units) < len(best.units) and _within(fit.units, best.units)
+            if smaller and weight * self._occam(best) >= best_weight:
                 best_weight, best = weight, fit
         return best
+
+    @staticmethod
+    def _occam(group: GroupFit) -> float:
+        """How much better a group must fit than a smaller one within it. Not for pieces of one produce
+        keyed one by one: they scatter too widely for an extra piece to be a light item soaking up a
+        hand, so the better fit wins."""
+        keys = {u.key for u in group.units}
+        if len(keys) == 1 and is_plu(group.units[0].key) and not group.units[0].by_weight:
+            return 1.0
+        return OCCAM
 
     def _needed(self, group: list[Unit]) -> float:
         """The score a placement needs. Units of one packed product may be looser than other fits: a

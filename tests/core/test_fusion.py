@@ -422,6 +422,16 @@ def test_an_item_that_settles_after_a_push_of_a_heavy_basket_is_judged_allowing_
     assert ("weight_mismatch", False) in s.alerts
 
 
+def test_pieces_of_produce_keyed_one_by_one_and_put_in_together_are_counted_by_the_better_fit() -> None:
+    # three lemons keyed, three light ones (270 g) go in at once: three fit a little better than two,
+    # and a smaller group is not preferred here (an extra lemon is no light item soaking up a hand)
+    s = Session(PIECES).plu(1, "4053").plu(2, "4053").plu(3, "4053").weight(6, 270).end(80)
+    assert s.bill == [("4053", 3, 177)] and s.alerts == []
+    # one lemon keyed twice and put in alone still leaves the second key unplaced
+    s = Session(PIECES).plu(1, "4053").plu(2, "4053").weight(6, 112).end(80)
+    assert s.bill == [("4053", 1, 59)] and ("scan_not_placed", False) in s.alerts
+
+
 def test_an_unscanned_item_is_not_cleared_by_another_item_taken_out() -> None:
     # 448 g goes in unscanned; later the can (452 g as it went in) leaves: which one left is unclear,
     # so the unscanned weight stays reported (before, it was taken for the unscanned item leaving and
