@@ -110,17 +110,6 @@ class Fusion(Deadlines, Corrections):
         if not unit.by_weight and not self._claim_crept(unit, t) and not self._retake_weak_claim(unit, t):
             self._retake_revision(unit, t)
 
-    def _retake_revised_claim(self, t: float) -> None:
-        """Weight given to a weak story (a scan from long ago) came to its true size only after the
-        next scan (a hand let go): that scan, which did not fit it before, may fit it now."""
-        claim = self._weak_claim
-        if claim is None:
-            return
-        fresh = [u for u in self._pending_each() if u.scanned_t > claim.t]
-        for unit in sorted(fresh, key=lambda u: -u.scanned_t):
-            if self._retake_weak_claim(unit, t):
-                return
-
     def _scans_crossed(self, held: HeldChange, unit: Unit) -> bool:
         """Would pairing `held` with `unit` cross another scan? Another product was scanned before the
         weight went in (and did not fit it) or between the weight and this scan. An item of unknown

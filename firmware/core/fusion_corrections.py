@@ -203,6 +203,17 @@ class Corrections(FusionState):
         self._take_out(fits[0].units, t, UnitState.REMOVED)
         return True
 
+    def _retake_revised_claim(self, t: float) -> None:
+        """Weight given to a weak story (a scan from long ago) came to its true size only after the
+        next scan (a hand let go): that scan, which did not fit it before, may fit it now."""
+        claim = self._weak_claim
+        if claim is None:
+            return
+        fresh = [u for u in self._pending_each() if u.scanned_t > claim.t]
+        for unit in sorted(fresh, key=lambda u: -u.scanned_t):
+            if self._retake_weak_claim(unit, t):
+                return
+
     def _retake_revision(self, unit: Unit, t: float) -> bool:
         """Weight that went in just after produce (or an item of unknown weight) was taken for it
         finishing, with no weight to judge that by; a scan moments later whose item fits that weight
