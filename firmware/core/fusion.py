@@ -197,7 +197,6 @@ class Fusion(Deadlines, Corrections):
         # a placement finishing (the hand letting go) comes before anything else, small or not
         finishing = self._last_placement is not None and t - self._last_placement[0] <= self.config.finishing_s
         if finishing and self._revise_recent_placement(t, delta, noise):
-            self._retake_revised_claim(t)
             return
         small = abs(delta) < self._shift_tolerance(event.settle_s, delta)
         if small and not self._fits_pending(t, delta, noise, event.settle_s):
@@ -207,7 +206,6 @@ class Fusion(Deadlines, Corrections):
         if self._shifted_out(delta, noise, event.settle_s):
             return
         if not finishing and self._revise_recent_placement(t, delta, noise):
-            self._retake_revised_claim(t)
             return
         if delta > 0:
             self._weight_in(t, delta, noise, mismatch)

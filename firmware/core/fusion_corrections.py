@@ -92,6 +92,7 @@ class Corrections(FusionState):
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta, noise)
         for unit in units:
             self._revise(unit, (unit.weight_g or 0.0) * revised / total, t)
+        self._retake_revised_claim(t)
         return True
 
     @staticmethod
