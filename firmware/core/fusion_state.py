@@ -11,7 +11,7 @@ from firmware.core.basket import Alert, AlertKind, Basket, HeldChange, Unit, Uni
 from firmware.core.catalog import Catalog, UnknownCode
 from firmware.core.grouping import GroupFit
 from firmware.core.matching import Matcher, MatchLimits
-from firmware.core.verifier import RuleVerifier, Verifier
+from firmware.core.verifier import PUSH_S, RuleVerifier, Verifier
 from firmware.core.weightbook import WeightBook
 
 
@@ -41,7 +41,7 @@ class FusionConfig:
     long_motion_s: float = 3.0  # a change after this much motion (pushing) may be goods shifting
     shift_rel: float = 0.003  # ... by up to this share of the basket's load, as load cells see it
     shift_min_g: float = 12.0  # ... and by this much in any basket (creep, zero drift, a settling bag)
-    push_s: float = 8.0  # motion this long is the cart pushed (a placement's ringing and hand are over sooner)
+    push_s: float = PUSH_S  # motion this long is the cart pushed (the rule verifier widens its spread then too)
     push_shift_rel: float = 0.005  # ... and shifts the load by up to this share: a 9 kg pack of water
     # sliding to another corner moves the reading by tens of grams (corner error up to 0.3 %)
     loose_g: float = 10.0  # an item the shopper names as taken out may have weighed this much more or less

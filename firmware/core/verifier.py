@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
+PUSH_S = 8.0  # motion this long is the cart pushed (a placement's ringing and hand are over sooner)
+
 
 @dataclass(frozen=True, slots=True)
 class FitQuery:
@@ -53,7 +55,7 @@ class RuleVerifier:
     measured_error: float = 0.004  # ... of a unit's own weighing (corner error, creep) when it leaves again
     scale_sd_g: float = 1.0  # sd of a settled change from noise, ringing residue, shifting
     noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
-    pushed_s: float = 8.0  # a change that settled after this much motion came through a push...
+    pushed_s: float = PUSH_S  # a change that settled after this much motion came through a push...
     push_shift_rel: float = 0.0005  # ... which shifts goods on the load cells' corners: sd, share of the load
 
     def spread_g(self, query: FitQuery) -> float:
