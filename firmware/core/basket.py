@@ -47,6 +47,7 @@ class Unit:
     label_price: bool = False  # variable-measure label: price printed on the item
     alert_id: int | None = None  # its open unknown_code or scan_not_placed alert
     old_weight_checked: bool = False  # whether it was tried against weight that went in unscanned earlier
+    knocked: bool = False  # went in knocking another lot, so its weighing carries that lot's shift
 
     @property
     def by_weight(self) -> bool:

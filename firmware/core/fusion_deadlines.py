@@ -94,6 +94,8 @@ class Deadlines(FusionState):
     def _alert_held(self, held: HeldChange, t: float) -> None:
         grams = abs(held.delta_g)
         waiting = self.basket.units.get(held.mismatch_uid) if held.mismatch_uid is not None else None
+        if held.delta_g > 0 and self._place_knocking(held, t):
+            return
         if held.delta_g < 0:
             kind, detail = AlertKind.REMOVAL_UNIDENTIFIED, f"{grams:.0f} g taken out; which item was it?"
         elif waiting is not None and waiting.state is UnitState.PENDING:
@@ -105,3 +107,22 @@ class Deadlines(FusionState):
         else:
             kind, detail = AlertKind.UNSCANNED_ITEM, f"{grams:.0f} g went in without a scan"
         held.alert_id = self._raise(t, kind, detail)
+
+    def _place_knocking(self, held: HeldChange, t: float) -> bool:
+        """Weight that went in fitting no scan may be a scanned item that knocked a lot already in the
+        basket (a heavy one shifts its reading by grams, or tens of grams)."""
+        lots: dict[float, float] = {}
+        for unit in self.basket.in_state(UnitState.PLACED):
+            if unit.placed_t is not None and unit.placed_t < held.t:
+                lots[unit.placed_t] = lots.get(unit.placed_t, 0.0) + (unit.weight_g or 0.0)
+        if not lots:
+            return False
+        fit = self.matcher.knocked_placement(self._pending_each(), held.delta_g, held.noise_g, t, tuple(lots.values()))
+        if fit is None:
+            return False
+        self._place(fit, t)
+        for unit, share in zip(fit.units, fit.shares_g, strict=True):
+            unit.knocked = True  # what it weighed is not what such a unit weighs: nothing to learn
+            self.matcher.unlearn(unit, share)
+        self._settle_held(held, t, "it knocked an item already in the basket")
+        return True

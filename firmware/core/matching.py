@@ -61,6 +61,7 @@ class Matcher:
     book: WeightBook | None = None  # weights learned in earlier sessions
     level_g: float = 0.0  # the basket's load and how the change settled: context for the verifier
     settle_s: float = 0.0
+    lumps_g: tuple[float, ...] = ()  # lots in the basket a placement may have knocked (a last resort only)
     pending_count: int = 0
     excused: set[int] = field(default_factory=set)  # scans reported never placed while this change was moving in
 
@@ -166,6 +167,7 @@ class Matcher:
             produce=produce,
             pending_units=self.pending_count,
             measured=measured and all(u.weight_g is not None for u in units),
+            lumps_g=self.lumps_g,
         )
         return self.verifier.fit(query)
 
@@ -185,6 +187,20 @@ class Matcher:
         if math.erfc(one / math.sqrt(2.0)) < self.limits.accept_p:
             return False
         return PIECE_ODDS * math.exp(-(one**2) / 2.0) / one_sd >= math.exp(-(two**2) / 2.0) / two_sd
+
+    def knocked_placement(
+        self, units: list[Unit], grams: float, noise: float, t: float, lumps_g: tuple[float, ...]
+    ) -> GroupFit | None:
+        """The pending units that fit `grams` if putting them in knocked one of `lumps_g` (the lots
+        already in the basket) to where the load cells read it differently. A last resort before an
+        alert: it would let a hand still pressing pass as a fit, and a heavy lot may shift by tens of
+        grams, so the fit must reach `accept_p` on its own."""
+        self.lumps_g = lumps_g
+        try:
+            fit = self.best_placement(units, grams, noise, t)
+        finally:
+            self.lumps_g = ()
+        return fit if fit is not None and fit.verified and fit.score >= self.limits.accept_p else None
 
     def fits_grams(self, expected_g: float, grams: float, noise: float) -> bool:
         query = FitQuery(

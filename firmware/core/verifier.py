@@ -35,6 +35,7 @@ class FitQuery:
     produce: bool = False  # loose fruit and vegetables: pieces vary far more than packs
     pending_units: int = 0
     measured: bool = False  # expected_g is what these very units weighed going in (a removal)
+    lumps_g: tuple[float, ...] = ()  # what each lot already in the basket weighed going in (one may be knocked)
 
 
 class Verifier(Protocol):
@@ -57,6 +58,8 @@ class RuleVerifier:
     noise_factor: float = 0.5  # extra sd per gram of sample noise at the moment
     pushed_s: float = PUSH_S  # a change that settled after this much motion came through a push...
     push_shift_rel: float = 0.0005  # ... which shifts goods on the load cells' corners: sd, share of the load
+    knock_p: float = 0.1  # share of placements that knock a lot already in the basket to a new spot...
+    knock_rel: float = 0.003  # ... where the corners read it differently: sd, share of that lot's weight
 
     def spread_g(self, query: FitQuery) -> float:
         assert query.expected_g is not None
@@ -74,5 +77,13 @@ class RuleVerifier:
     def fit(self, query: FitQuery) -> float | None:
         if query.expected_g is None:
             return None
-        z = abs(query.measured_g - query.expected_g) / self.spread_g(query)
-        return math.erfc(z / math.sqrt(2.0))  # two-sided tail probability
+        off = abs(query.measured_g - query.expected_g)
+        spread = self.spread_g(query)
+        tail = math.erfc(off / spread / math.sqrt(2.0))  # two-sided tail probability
+        if query.measured or not query.lumps_g:
+            return tail
+        # or the item going in knocked one of the lots (any one as likely) and shifted its reading;
+        # only a heavy lot shifts by more than the spread already allows, so only those are counted
+        knocked = [self.knock_rel * m for m in query.lumps_g if self.knock_rel * m > 0.5 * spread]
+        wider = sum(math.erfc(off / math.hypot(spread, k) / math.sqrt(2.0)) - tail for k in knocked)
+        return tail + self.knock_p * wider / len(query.lumps_g)

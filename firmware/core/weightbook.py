@@ -71,7 +71,7 @@ class WeightBook:
         for unit in basket.units.values():
             if unit.state is not UnitState.PLACED or unit.product is None or unit.by_weight:
                 continue
-            if unit.placed_with != 1 or unit.weight_g is None:
+            if unit.placed_with != 1 or unit.weight_g is None or unit.knocked:
                 continue
             learned += self.observe(unit.key, unit.weight_g)
         return learned
