@@ -8,7 +8,9 @@ threshold; everything else is its business (pairing, alerts, review).
 
 `RuleVerifier` is the statistical rule: a two-sided normal test of the measured change against
 the expected weight, the spread combining the product's own unit-to-unit scatter, the catalog's
-typical error, and the scale's noise. The TFLite verifier (issue 5) implements the same protocol.
+typical error, and the scale's noise. Asked with the lots already in the basket (`lumps_g`, the
+core's last resort before an alert), it also allows that the placement knocked one of them. The
+TFLite verifier (issue 5) implements the same protocol; it does not use `lumps_g` yet.
 """
 
 from __future__ import annotations
