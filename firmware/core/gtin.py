@@ -190,15 +190,16 @@ def catalog_key(code: str, layout: VariableMeasureLayout | None = DEFAULT_LAYOUT
 
 
 def same_maker(key_a: str, key_b: str) -> bool:
-    """Do two GTIN-14 keys share a GS1 company prefix (at least its first 7 digits after the
-    indicator: a country prefix and the start of the company number)? Products of one range
-    (flavours, sizes) are numbered by their maker under one prefix. EAN-8 and in-store codes
-    (prefixes 02, 20-29) carry no maker's prefix; PLUs are not GTINs."""
+    """Do two GTIN-14 keys share a GS1 company prefix? Products of one range (flavours, sizes) are
+    numbered by their maker under one prefix, and a large maker holds a run of them (Barilla:
+    807680x): an EAN-13 is compared on its first 6 digits (a country prefix and the start of the
+    company number), a UPC-A on its number system and 5-digit company number. EAN-8 and in-store
+    codes (prefixes 02, 20-29) carry no maker's prefix; PLUs are not GTINs."""
 
     def maker(key: str) -> str | None:
         if len(key) != 14 or not key.isdigit() or key.startswith("000000") or key[1] == "2" or key[1:3] == "02":
             return None
-        return key[1:8]
+        return key[1:8] if key[1] == "0" else key[1:7]
 
     a = maker(key_a)
     return a is not None and a == maker(key_b)

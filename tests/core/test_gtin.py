@@ -97,6 +97,8 @@ def test_upce_reported_already_expanded_is_accepted() -> None:
 def test_same_maker_compares_gs1_company_prefixes() -> None:
     assert same_maker(catalog_key("009800200337"), catalog_key("009800200269"))  # UPC-A, one maker
     assert same_maker(catalog_key("8000924082009"), catalog_key("8000924082160"))
+    assert same_maker(catalog_key("8076802085943"), catalog_key("8076809523738"))  # one maker's run of prefixes
+    assert not same_maker(catalog_key("009800200337"), catalog_key("009810200334"))  # UPC: 5-digit company number
     assert not same_maker(catalog_key("011213181677"), catalog_key("851818001983"))
     assert not same_maker(catalog_key("96385074"), catalog_key("96385074"))  # EAN-8: no maker prefix
     assert not same_maker(catalog_key("2123456000009"), catalog_key("2123456000009"))  # in-store code
