@@ -124,6 +124,16 @@ class WeightSettled:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ScaleMotion:
+    """The weighing stage's word that the basket began to move (a hand, a push), or came to rest
+    again with no change to report (a settled change says so itself)."""
+
+    kind: ClassVar[str] = "scale.motion"
+    t: float
+    moving: bool
+
+
 Event = (
     ScaleSampled
     | ScaleFaulted
@@ -138,6 +148,7 @@ Event = (
     | SessionEnded
     | ClockTicked
     | WeightSettled
+    | ScaleMotion
 )
 
 EVENT_TYPES: dict[str, type] = {
@@ -156,6 +167,7 @@ EVENT_TYPES: dict[str, type] = {
         SessionEnded,
         ClockTicked,
         WeightSettled,
+        ScaleMotion,
     )
 }
 

@@ -31,6 +31,7 @@ from firmware.core.events import (
     PluKeyed,
     RemovalAnnounced,
     ScaleFaulted,
+    ScaleMotion,
     ScaleRestored,
     SessionEnded,
     WeightSettled,
@@ -176,7 +177,11 @@ class Fusion(Deadlines, Corrections):
             return
         self.announced.append(Announcement(t, event.code, key))
 
+    def _on_ScaleMotion(self, event: ScaleMotion) -> None:
+        self.still_since = None if event.moving else event.t
+
     def _on_WeightSettled(self, event: WeightSettled) -> None:
+        self.still_since = event.t
         self.level_g = self.matcher.level_g = event.level_g
         self.matcher.settle_s = event.settle_s
         t, delta, noise = event.t, event.delta_g, event.noise_g

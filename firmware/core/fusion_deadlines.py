@@ -13,9 +13,9 @@ class Deadlines(FusionState):
         cfg = self.config
         times = [h.decide_t for h in self.basket.held.values() if h.alert_id is None]
         times += [
-            u.scanned_t + cfg.place_timeout_s
+            self._placing_ends(u)
             for u in self.basket.in_state(UnitState.PENDING)
-            if u.alert_id is None or u.product is None
+            if (u.alert_id is None or u.product is None) and self.still_since is not None
         ]
         times += [(u.left_t or 0.0) + cfg.return_window_s for u in self.basket.in_state(UnitState.LIFTED)]
         if self._held(positive=True):
@@ -36,7 +36,9 @@ class Deadlines(FusionState):
             late = unit.scanned_t + (cfg.produce_wait_s if unit.by_weight else cfg.resolve_delay_s)
             if not unit.old_weight_checked and unit.product is not None and late <= t:
                 due.append((late, unit.uid, "old-weight"))
-            deadline = unit.scanned_t + cfg.place_timeout_s
+            if self.still_since is None:
+                continue  # what went in has not settled yet
+            deadline = self._placing_ends(unit)
             if deadline <= t and (unit.alert_id is None or unit.product is None):
                 due.append((deadline, unit.uid, "pending"))
         for unit in self.basket.in_state(UnitState.LIFTED):
@@ -51,6 +53,11 @@ class Deadlines(FusionState):
                     self._pair_with_old_weight(self.basket.units[ident], when)
                 else:
                     self._pending_overdue(self.basket.units[ident], when)
+
+    def _placing_ends(self, unit: Unit) -> float:
+        """When a scan nothing followed is reported: `place_timeout_s` after it, and never while the
+        basket moves (an item put in as the cart is pushed off settles only when it stops)."""
+        return max(unit.scanned_t + self.config.place_timeout_s, self.still_since or 0.0)
 
     def _pair_with_old_weight(self, unit: Unit, t: float) -> bool:
         """A scan nothing followed: it may be the shopper scanning an item that went in unscanned."""

@@ -89,6 +89,7 @@ class FusionState:
         self.phase = Phase.SHOPPING
         self.now = 0.0
         self.level_g = 0.0
+        self.still_since: float | None = 0.0  # when the basket last came to rest; None while it moves
         self.scale_alert: int | None = None
         self.camera_alert: int | None = None
         self.announced: list[Announcement] = []

@@ -19,9 +19,9 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from firmware.core.events import ScaleFaulted, ScaleRestored, WeightSettled
+from firmware.core.events import ScaleFaulted, ScaleMotion, ScaleRestored, WeightSettled
 
-WeighingOutput = WeightSettled | ScaleFaulted | ScaleRestored
+WeighingOutput = WeightSettled | ScaleMotion | ScaleFaulted | ScaleRestored
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,7 @@ class Weighing:
         else:
             if self._still:
                 self._moving_since = t
+                out.append(ScaleMotion(t, moving=True))
             self._still = False
         return out
 
@@ -174,7 +175,7 @@ class Weighing:
         self._still = False
         self._moving_since = None
 
-    def _on_still(self, t: float, mean: float, sd: float) -> WeightSettled | None:
+    def _on_still(self, t: float, mean: float, sd: float) -> WeightSettled | ScaleMotion | None:
         """`_base_g` is the level the core was last told; nothing moves it silently but auto-zero."""
         cfg = self.config
         detect = max(cfg.detect_min_g, cfg.detect_k * sd)
@@ -187,7 +188,7 @@ class Weighing:
             self._begin_still(t, mean)
             if abs(mean - self._base_g) >= detect:
                 return self._report(t, mean, sd, settle_s)
-            return None
+            return ScaleMotion(t, moving=False)
         self._still_n += 1
         # running mean at first, then an exponential average of ~8 windows that follows creep
         alpha = max(1.0 / self._still_n, 1.0 / (8 * self._win_n))

@@ -9,6 +9,7 @@ from firmware.core.events import (
     PluKeyed,
     RemovalAnnounced,
     ScaleFaulted,
+    ScaleMotion,
     ScaleRestored,
     SessionEnded,
     WeightSettled,
@@ -66,6 +67,10 @@ class Session:
     def weight(self, t: float, delta: float, noise: float = 1.0, moving_s: float = 0.0) -> Session:
         self.level += delta
         self.effects += self.fusion.handle(WeightSettled(t, delta, self.level, noise, moving_s))
+        return self
+
+    def motion(self, t: float, moving: bool) -> Session:
+        self.effects += self.fusion.handle(ScaleMotion(t, moving))
         return self
 
     def say_removed(self, t: float, code: str) -> Session:
@@ -730,3 +735,16 @@ def test_a_hand_letting_go_of_a_pack_a_few_seconds_on_is_not_a_light_item_taken_
     s.scan(20, "4000000000099").weight(23, 546.9, 2.3).weight(26, -36.3, 2.3).end(60)
     assert s.bill == [("4000000000082", 1, 49), ("4000000000099", 1, 109)]
     assert s.alerts == []
+
+
+def test_a_scan_is_not_reported_unplaced_while_the_basket_moves() -> None:
+    # two cans scanned, put in as the cart is pushed off: a minute of motion, then they settle
+    s = Session().scan(1, TOMATOES).scan(2, TOMATOES).motion(3, True).weight(75, 904, moving_s=72).end(100)
+    assert s.bill == [(TOMATOES, 2, 258)] and s.alerts == []
+    # pushed off without putting the can in: reported once the cart stands still, not before
+    s = Session().scan(1, TOMATOES).motion(3, True)
+    assert s.fusion.next_deadline() is None and s.fusion.advance(60) == []
+    s.motion(75, False)
+    assert s.fusion.next_deadline() == 75
+    raised = [e for e in s.fusion.advance(76) if e.kind == "alert.raised"]
+    assert [(e.t, e.data["alert"]) for e in raised] == [(75, "scan_not_placed")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.core.events import ScaleFaulted, ScaleRestored, WeightSettled
+from firmware.core.events import ScaleFaulted, ScaleMotion, ScaleRestored, WeightSettled
 from firmware.core.weighing import Weighing
 from tests.core.signals import SPS, Signal, run
 
@@ -89,3 +89,13 @@ def test_window_works_at_ten_samples_per_second() -> None:
         out += weighing.push(i / 10, 0.0 if i < 50 else 452.0, 10)
     assert [c.delta_g for c in changes(out)] == [452.0]
     assert SPS == 80
+
+
+def test_the_core_hears_when_the_basket_moves_and_when_it_rests_with_nothing_to_report() -> None:
+    signal = Signal(noise_g=1.0, start_g=2000).hold(3).push(12).hold(3).drop(450, ring_g=60).hold(2)
+    out = run(Weighing(), signal.samples())
+    told = [(type(e).__name__, getattr(e, "moving", None)) for e in out if isinstance(e, ScaleMotion | WeightSettled)]
+    # pushed (moving, then at rest: no change), then the can (moving, then its settled change)
+    assert told == [("ScaleMotion", True), ("ScaleMotion", False), ("ScaleMotion", True), ("WeightSettled", None)]
+    motion = [e.t for e in out if isinstance(e, ScaleMotion)]
+    assert 3.0 <= motion[0] < 3.5 and 15.0 <= motion[1] < 15.6
