@@ -299,7 +299,7 @@ class Fusion(Deadlines, Corrections):
         if mismatch is None and pending:
             mismatch = pending[0].uid
         hid = self.basket.new_id()
-        self.basket.held[hid] = HeldChange(hid, t, grams, noise, t + self.config.grace_s, mismatch_uid=mismatch)
+        self.basket.held[hid] = HeldChange(hid, t, grams, noise, t + self.config.unexplained_s, mismatch_uid=mismatch)
 
     def _place_claiming(self, fit: GroupFit, t: float, noise: float) -> None:
         alerted = [u.uid for u in fit.units if u.alert_id is not None]

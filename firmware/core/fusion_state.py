@@ -31,7 +31,9 @@ class FusionConfig:
     resolve_delay_s: float = 8.0  # a scan followed by no weight this long may be for weight already in
     rescan_window_s: float = 60.0  # weight reported unscanned can be claimed by a scan this long after
     produce_wait_s: float = 6.0  # produce keyed with nothing going in after: the weight just before it
-    grace_s: float = 5.0  # a scan may come this long after its item went in
+    grace_s: float = 5.0  # a scan may come this long after its item went in (and take its weight over)
+    unexplained_s: float = 8.0  # weight nothing explains is reported this long after it settled: a
+    # shopper who puts an item in first scans it within a few seconds, now and then up to ten
     prompt_s: float = 10.0  # ... and an item goes in within this long of its scan (a light one: see _fits_pending)
     place_timeout_s: float = 45.0  # scanned and nothing went in for this long: alert
     announce_window_s: float = 30.0  # a removal announced this long before its weight leaves
