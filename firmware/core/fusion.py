@@ -8,14 +8,16 @@ the shell (screen, journal). Its rules, in the order they are tried:
 - weight in: the pending scans (one, or several put in together) that fit; else produce keyed by
   PLU waiting for its weight; else a scan whose weight nobody knows (accepted unverified, then
   learned); else an item lifted a moment ago coming back; else the change is held for a grace
-  period, since the scan may follow the item. Still unexplained: `weight_mismatch` when a scan
-  was waiting for something else, `unscanned_item` otherwise;
+  period (`unexplained_s`), since the scan may follow the item. Still unexplained, and no waiting
+  scan fits once a knock to a heavy pack already in the basket is allowed for: `weight_mismatch`
+  when a scan was waiting for something else, `unscanned_item` otherwise;
 - weight out: unexplained weight taken out again; the item the shopper announced; else the items
   whose weight, as measured going in, fits. If items of different prices fit equally the cart
   asks (`removal_unidentified`). A removal stays tentative for a while, so lifting an item to look
   at it and putting it back costs nothing;
-- a scan nothing follows raises `scan_not_placed` and is never charged; an unknown code raises
-  `unknown_code`, resolved unless its item goes in.
+- a scan nothing follows (in `place_timeout_s`, judged with the basket at rest) raises
+  `scan_not_placed` and is never charged; an unknown code raises `unknown_code`, resolved unless
+  its item goes in.
 """
 
 from __future__ import annotations
