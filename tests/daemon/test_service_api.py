@@ -82,7 +82,7 @@ def test_unscanned_weight_shows_an_alert_with_its_hint(tmp_path: Path) -> None:
     service, clock = make_service(tmp_path)
     service.intent("start", {})
     feed_grams(service, clock, 0.0, 2)
-    feed_grams(service, clock, 300.0, 8)
+    feed_grams(service, clock, 300.0, 11)  # reported 8 s after it settled: no scan came
     service.tick()
     alerts = service.snapshot()["alerts"]
     assert [a["kind"] for a in alerts] == ["unscanned_item"]
