@@ -127,9 +127,6 @@ class Deadlines(FusionState):
         fit = self.matcher.knocked_placement(self._pending_each(), held.delta_g, held.noise_g, t, tuple(lots.values()))
         if fit is None:
             return False
-        self._place(fit, t)
-        for unit, share in zip(fit.units, fit.shares_g, strict=True):
-            unit.knocked = True  # what it weighed is not what such a unit weighs: nothing to learn
-            self.matcher.unlearn(unit, share)
+        self._place(fit, t, knocked=True)
         self._settle_held(held, t, "it knocked an item already in the basket")
         return True

@@ -134,14 +134,15 @@ class FusionState:
             if t - self.matcher.settle_s - note.t <= self.config.announce_window_s
         )
 
-    def _place(self, fit: GroupFit, t: float) -> None:
+    def _place(self, fit: GroupFit, t: float, *, knocked: bool = False) -> None:
+        """`knocked`: the units went in knocking another lot, so what they weighed teaches nothing."""
         single_kind = len({u.key for u in fit.units}) == 1
         for unit, share in zip(fit.units, fit.shares_g, strict=True):
             unit.state, unit.weight_g, unit.placed_t, unit.verified = UnitState.PLACED, share, t, fit.verified
-            unit.placed_with = len(fit.units)
+            unit.placed_with, unit.knocked = len(fit.units), knocked
             self._resolve(unit.alert_id, t, "it went in")
             unit.alert_id = None
-            if single_kind or not fit.verified:
+            if (single_kind or not fit.verified) and not knocked:
                 self.matcher.learn(unit, share)
             self._emit(
                 t,
