@@ -10,7 +10,7 @@ threshold; everything else is its business (pairing, alerts, review).
 the expected weight, the spread combining the product's own unit-to-unit scatter, the catalog's
 typical error, and the scale's noise. Asked with the lots already in the basket (`lumps_g`, the
 core's last resort before an alert), it also allows that the placement knocked one of them. The
-TFLite verifier (issue 5) implements the same protocol; it does not use `lumps_g` yet.
+TFLite verifier (issue 5) implements the same protocol.
 """
 
 from __future__ import annotations
@@ -76,16 +76,26 @@ class RuleVerifier:
         shift_sd = self.push_shift_rel * query.basket_load_g if query.settle_s >= self.pushed_s else 0.0
         return math.sqrt(item_sd**2 + (rel * expected) ** 2 + scale_sd**2 + shift_sd**2)
 
+    def distance(self, query: FitQuery) -> float:
+        """How many spreads the change lies from the units' expected weight."""
+        assert query.expected_g is not None
+        return abs(query.measured_g - query.expected_g) / self.spread_g(query)
+
+    def knock_share(self, query: FitQuery) -> float:
+        """What the story "the item going in knocked one of the lots (`lumps_g`) and shifted its
+        reading" adds to the fit; any lot is as likely to be the one knocked. Only a heavy lot shifts
+        by more than the spread already allows, so only those count."""
+        if query.expected_g is None or query.measured or not query.lumps_g:
+            return 0.0
+        off = abs(query.measured_g - query.expected_g)
+        spread = self.spread_g(query)
+        tail = math.erfc(off / spread / math.sqrt(2.0))
+        knocked = [self.knock_rel * m for m in query.lumps_g if self.knock_rel * m > 0.5 * spread]
+        wider = sum(math.erfc(off / math.hypot(spread, k) / math.sqrt(2.0)) - tail for k in knocked)
+        return self.knock_p * wider / len(query.lumps_g)
+
     def fit(self, query: FitQuery) -> float | None:
         if query.expected_g is None:
             return None
-        off = abs(query.measured_g - query.expected_g)
-        spread = self.spread_g(query)
-        tail = math.erfc(off / spread / math.sqrt(2.0))  # two-sided tail probability
-        if query.measured or not query.lumps_g:
-            return tail
-        # or the item going in knocked one of the lots (any one as likely) and shifted its reading;
-        # only a heavy lot shifts by more than the spread already allows, so only those are counted
-        knocked = [self.knock_rel * m for m in query.lumps_g if self.knock_rel * m > 0.5 * spread]
-        wider = sum(math.erfc(off / math.hypot(spread, k) / math.sqrt(2.0)) - tail for k in knocked)
-        return tail + self.knock_p * wider / len(query.lumps_g)
+        tail = math.erfc(self.distance(query) / math.sqrt(2.0))  # two-sided tail probability
+        return tail + self.knock_share(query)
