@@ -2,18 +2,21 @@
 
 Needs TensorFlow (a training-only extra, never needed by the cart), in its own virtualenv:
 
-    python3 -m venv /work/train-venv && /work/train-venv/bin/pip install tensorflow-cpu==2.21.0 numpy
-    PYTHONPATH=. /work/train-venv/bin/python -m tools.train_verifier            # about 4 minutes on 2 cores
+    python3 -m venv /work/train-venv && /work/train-venv/bin/pip install tensorflow-cpu==2.21.0 numpy ai-edge-litert
+    PYTHONPATH=. /work/train-venv/bin/python -m tools.train_verifier            # about 12 minutes on 2 cores
 
 Steps, all seeded (the same command writes the same model):
 1. round 1: generated sessions from stores `--round1-seeds` replayed with the rule driving; every
    verifier question is logged and labelled from ground truth (`tools/verifier_data.py`);
-2. a small network (15 inputs, two hidden layers, a logit out) is trained on those labels;
-3. round 2: sessions from other stores replayed with that model driving, so the questions its own
-   decisions lead to (which the rule never asks) are labelled too; the network is retrained on both;
-4. the decision bias (a shift of the output logit) is chosen end to end on a validation store
-   (`--val-seed`) with bench_core's figures, against the rule on the same sessions;
-5. float and full-int8 `.tflite` files and `MODEL_CARD.md` are written.
+2. a small network (`features.N_FEATURES` inputs, two hidden layers, a logit out) is trained on the
+   placement questions (removals are the rule's: `firmware/verifier_model/__init__.py`);
+3. round 2: sessions from other stores replayed with that model driving (calibrated, as the cart
+   runs it), so the questions its own decisions lead to (which the rule never asks) are labelled
+   too; the network is retrained on both;
+4. float and full-int8 `.tflite` files are written, and each is calibrated onto the rule's p-value
+   scale from its logits on the true fits of other stores (`--calib-seeds`, the rule driving);
+5. both are validated end to end against the rule on a validation store (`--val-seed`) with
+   bench_core's figures, and `MODEL_CARD.md` and `training_log.json` are written.
 Seeds used here must never be used to benchmark (`tools/bench_verifier.py` defaults to another).
 """
 
@@ -35,7 +38,7 @@ import numpy as np
 
 from firmware.verifier_model import CALIBRATION_FILE, MODEL_DIR, MODEL_FILES, ModelVerifier, calibration
 from firmware.verifier_model.features import FEATURE_NAMES, N_FEATURES
-from tools.verifier_data import KIND_GRAMS, collect, evaluate, rule_driver
+from tools.verifier_data import KIND_GRAMS, KIND_PLACE, collect, evaluate, rule_driver
 from tools.verifier_model_card import write_model_card
 
 HIDDEN = (32, 16)
@@ -60,7 +63,7 @@ def build_model(tf: Any) -> Any:
 
 def train(tf: Any, data: dict[str, np.ndarray], seed: int, epochs: int) -> tuple[Any, dict[str, float]]:
     tf.keras.utils.set_random_seed(seed)
-    keep = data["y"] >= 0
+    keep = _placements(data)
     x, y = data["x"][keep], data["y"][keep].astype(np.float32)
     order = np.random.default_rng(seed).permutation(len(x))
     x, y = x[order], y[order]
@@ -125,6 +128,12 @@ def export(tf: Any, model: Any, folder: Path, representative: np.ndarray) -> dic
     return {variant: (folder / name).stat().st_size for variant, name in MODEL_FILES.items()}
 
 
+def _placements(data: dict[str, np.ndarray]) -> np.ndarray:
+    """The labelled placement questions: the network judges only those (removals, against the units'
+    own weighing going in, are the rule's; see `firmware/verifier_model/__init__.py`)."""
+    return (data["y"] >= 0) & (data["query_kind"] == KIND_PLACE)
+
+
 def label_stats(data: dict[str, np.ndarray]) -> dict[str, Any]:
     y, kind = data["y"], data["query_kind"]
     rule_accepts = data["rule_score"] >= 0.002
@@ -150,8 +159,9 @@ def calibrate(folder: Path, data: dict[str, np.ndarray], meta: dict[str, Any]) -
     fits of the held-out calibration questions `data` become its table onto the rule's p-value scale
     (`firmware/verifier_model/calibration.py`). Needs no TensorFlow. Returns what it measured: at the
     core's levels, true fits rejected and misfits accepted, the rule's beside the model's."""
-    y, rule_score = data["y"], data["rule_score"]
-    fits, misfits = data["x"][y == 1], data["x"][y == 0]
+    keep = _placements(data)
+    y, rule_score = data["y"][keep], data["rule_score"][keep]
+    fits, misfits = data["x"][keep][y == 1], data["x"][keep][y == 0]
     tables: dict[str, calibration.Calibration] = {}
     summary: dict[str, Any] = {
         **meta,
@@ -242,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     data = _merge(data1, data2)
     model, log["fit"] = train(tf, data, args.train_seed, args.epochs)
     step(f"final model: {log['fit']}")
-    representative = data["x"][data["y"] >= 0][:: max(1, int((data["y"] >= 0).sum()) // 2000)]
+    representative = data["x"][_placements(data)][:: max(1, int(_placements(data).sum()) // 2000)]
     log["sizes_bytes"] = export(tf, model, args.out, representative)
     log["calibration"] = calibrate(args.out, calib, calib_meta)
     step(f"calibration: {json.dumps(log['calibration'])}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from firmware.verifier_model import ENVELOPE_SDS
+
 FEATURE_DOC = {
     "rel_residual": "(measured - expected) / expected, clipped to +-1",
     "rule_z": "(measured - expected) / the statistical rule's spread, clipped to +-12, divided by 4",
@@ -21,6 +23,7 @@ FEATURE_DOC = {
     "learned": "1 when the expected weight was measured in this session (earlier placements, or the unit itself)",
     "produce": "1 for loose produce (PLU codes)",
     "pending_log": "log1p(units scanned and not yet placed) / 2",
+    "rule_z_log": "sign x log1p(|measured - expected| / the rule's spread) / 3, clipped to +-4",
 }
 
 
@@ -44,7 +47,7 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "",
         "At each settled weight change the cart core asks, for each candidate group of scanned units,",
         "whether the change fits (`firmware/core/verifier.py`). The network estimates P(fits): the",
-        "probability that exactly those products went in (or came out) at that change. With no",
+        "probability that exactly those products went in at that change (a removal is the rule's, below). With no",
         "expected weight known the verifier answers None (the core's unverified path), as the rule does.",
         "",
         f"Network: {len(features)} inputs, dense {' -> '.join(str(h) for h in hidden)} (ReLU), one output: the",
@@ -72,7 +75,8 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "30 s before the change began (the question's time less how long the basket moved before it",
         "settled) and their true weights explain the measured change within",
         "4 g + 3 x noise + 3 %). Questions asked without units (a held change taken out again) are not",
-        "labelled. Questions about units of unknown weight never reach a verifier.",
+        "labelled. Questions about units of unknown weight never reach a verifier. The network is trained",
+        "and calibrated on the placement questions only (removals are the rule's, see below).",
         "",
         f"- round 1: stores (seeds) {args['round1_seeds']}, {args['sessions_per_store']} sessions each, "
         "the rule driving:",
@@ -108,6 +112,17 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
             f"{t['misfits_at_or_above_0.00002_pct']} | {below['0.01']} / {below['0.1']} / {below['0.5']} |"
         )
     lines += [
+        "",
+        "## Around the network at run time (`ModelVerifier.fit`)",
+        "",
+        "- The calibrated score is capped by the rule's score with a spread four times wider",
+        f"  (`ENVELOPE_SDS` = {ENVELOPE_SDS}): far from the expected weight true fits are too rare for the",
+        "  network to learn how unlikely a change is, and it gave gross misfits (a unit three times its",
+        "  weight) scores high enough to pair them. The cap changes no decision within 12 of the rule's spreads.",
+        "- A removal judged against the units' own weighing going in is the rule's (a weighing against a",
+        "  weighing; the training data has too few true removals for the network to be as sharp).",
+        "- Asked with the lots already in the basket (the core's last resort before an alert), the rule's",
+        "  allowance for a knocked heavy lot (`RuleVerifier.knock_share`) is added; the network never sees the lots.",
         "",
         "## Validation (end to end)",
         "",

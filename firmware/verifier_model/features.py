@@ -4,9 +4,13 @@ Shared by the training script (`tools/train_verifier.py`) and the runtime (`Mode
 both see exactly the same transform. Every input is squashed into roughly [-3, 3] with fixed,
 documented transforms (logs of weights and times, clipped residuals), so the model needs no
 learned normalisation and full-int8 quantization keeps its resolution. The statistical rule's
-standardised residual is one input: the model starts from what the rule knows and learns where
-the rule's normal error model is wrong (catalog weights a few per cent off, hands still on the
-item, produce, the basket's load).
+standardised residual is an input, twice: linear and clipped (resolution where fits are decided) and
+as a log (a change ten times too heavy still reads further off than one twice too heavy). The model
+starts from what the rule knows and learns where the rule's normal error model is wrong (catalog
+weights a few per cent off, hands still on the item, produce, the basket's load). The lots already
+in the basket (`FitQuery.lumps_g`) are not an input: a knocked lot is physics the verifier adds the
+rule's way (`ModelVerifier.fit`), not something to learn from the few last-resort questions that
+carry them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ FEATURE_NAMES = (
     "learned",
     "produce",
     "pending_log",  # log1p(units scanned and not yet placed) / 2
+    "rule_z_log",  # sign * log1p(|rule_z|) / 3, clipped to +-4: how far off beyond rule_z's clip
 )
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -48,11 +53,12 @@ def query_features(query: FitQuery) -> list[float]:
         raise ValueError("a query without an expected weight has no model features")
     expected = max(query.expected_g, 0.1)
     diff = query.measured_g - expected
-    spread = _RULE.spread_g(dataclasses.replace(query, measured=False))  # as the model was trained
+    spread = _RULE.spread_g(dataclasses.replace(query, measured=False))  # as for a placement
     sd = query.expected_sd_g
+    z = diff / spread
     return [
         _clip(diff / expected, -1.0, 1.0),
-        _clip(diff / spread, -12.0, 12.0) / 4.0,
+        _clip(z, -12.0, 12.0) / 4.0,
         math.copysign(math.log1p(abs(diff)), diff) / 4.0,
         math.log10(expected) / 2.0 - 1.0,
         0.0 if sd is None else 1.0,
@@ -66,4 +72,5 @@ def query_features(query: FitQuery) -> list[float]:
         1.0 if query.learned else 0.0,
         1.0 if query.produce else 0.0,
         math.log1p(max(0, query.pending_units)) / 2.0,
+        _clip(math.copysign(math.log1p(abs(z)), z) / 3.0, -4.0, 4.0),
     ]

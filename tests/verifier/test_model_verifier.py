@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from firmware.cli.cartctl import main
-from firmware.core.verifier import FitQuery
-from firmware.verifier_model import ModelUnavailable, ModelVerifier, model_path
+from firmware.core.verifier import FitQuery, RuleVerifier
+from firmware.verifier_model import ENVELOPE_SDS, ModelUnavailable, ModelVerifier, model_path
 from firmware.verifier_model.features import N_FEATURES, query_features
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
 
@@ -129,3 +130,40 @@ def test_example_replays_to_the_expected_report(tmp_path: Path, example_trace: P
     for key in ("version", "session_id", "items", "total_cents", "alerts", "review"):
         assert report[key] == expected[key], key
     assert report["stats"]["verifier"] == name
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_a_gross_misfit_is_held_under_the_rules_wide_envelope(
+    float_model: ModelVerifier, int8_model: ModelVerifier, learned: bool
+) -> None:
+    rule = RuleVerifier()
+    for expected, measured, units in ((31.7, 103.6, 1), (81.0, 127.0, 2), (1086.0, 3259.0, 1)):
+        query = FitQuery(measured, expected, None, units=units, noise_g=0.8, learned=learned, pending_units=2)
+        cap = math.erfc(rule.distance(query) / (ENVELOPE_SDS * math.sqrt(2.0)))
+        for model in (float_model, int8_model):
+            score = model.fit(query)
+            assert score is not None and score <= cap and score < 2e-5  # below the core's revision level too
+
+
+def test_the_envelope_leaves_a_near_fit_to_the_network() -> None:
+    capped, free = ModelVerifier("float"), ModelVerifier("float", envelope_sds=None)
+    for expected in (25.0, 450.0, 2500.0):
+        for rel in (0.0, 0.03, -0.06, 0.12):
+            query = FitQuery(expected * (1 + rel), expected, None, noise_g=1.0)
+            assert capped.fit(query) == free.fit(query)
+
+
+def test_a_knocked_heavy_lot_is_allowed_the_rules_way(float_model: ModelVerifier) -> None:
+    alone = FitQuery(31.5, 21.5, None, noise_g=1.0)
+    knocked = FitQuery(31.5, 21.5, None, noise_g=1.0, lumps_g=(9100.0, 120.0))
+    share = RuleVerifier().knock_share(knocked)
+    assert share > 0.001
+    assert float_model.fit(knocked) == pytest.approx(min(1.0, (float_model.fit(alone) or 0.0) + share))
+
+
+def test_a_removal_is_judged_against_the_units_own_weighing(float_model: ModelVerifier) -> None:
+    """2718-00280: 286.5 g came out; one unit went in weighing 286.4 g, another 273.8 g."""
+    same = FitQuery(286.5, 286.4, 0.5, measured=True, learned=True, noise_g=1.1)
+    other = FitQuery(286.5, 273.8, 0.5, measured=True, learned=True, noise_g=1.1)
+    assert float_model.fit(same) == RuleVerifier().fit(same)
+    assert (float_model.fit(same) or 0.0) > 0.5 and (float_model.fit(other) or 1.0) < 1e-6
