@@ -3,7 +3,7 @@
 Needs TensorFlow (a training-only extra, never needed by the cart), in its own virtualenv:
 
     python3 -m venv /work/train-venv && /work/train-venv/bin/pip install tensorflow-cpu==2.21.0 numpy ai-edge-litert
-    PYTHONPATH=. /work/train-venv/bin/python -m tools.train_verifier            # about 12 minutes on 2 cores
+    PYTHONPATH=. /work/train-venv/bin/python -m tools.train_verifier            # about 15 minutes on 2 cores
 
 Steps, all seeded (the same command writes the same model):
 1. round 1: generated sessions from stores `--round1-seeds` replayed with the rule driving; every
