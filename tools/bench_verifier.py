@@ -33,7 +33,8 @@ TRAINING_SEEDS = {101, 102, 103, 104, 201, 202, 203, 204, 301, 401, 402, 403}
 
 
 def real_queries(seed: int, sessions: int) -> list[FitQuery]:
-    """The questions the core asks the rule in a few sessions (as the timing sample)."""
+    """The placement questions the core asks the rule in a few sessions (as the timing sample). Removals
+    are left out: the model verifier hands them to the rule, so they would time the rule twice."""
     from tools import verifier_data
 
     verifier_data._worker["stores"] = {}
@@ -45,7 +46,7 @@ def real_queries(seed: int, sessions: int) -> list[FitQuery]:
         session = generate_session(store, [seed, 90000 + index], sid, kind, 80.0, "g")
         trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
         replay_trace(trace, catalog, recorder)
-    return [a.query for a in recorder.asked if a.query.expected_g is not None]
+    return [a.query for a in recorder.asked if a.query.expected_g is not None and not a.query.measured]
 
 
 def time_per_check_us(verifier: Verifier, queries: list[FitQuery], repeat: int = 5) -> float:
