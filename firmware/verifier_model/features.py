@@ -53,7 +53,8 @@ def query_features(query: FitQuery) -> list[float]:
         raise ValueError("a query without an expected weight has no model features")
     expected = max(query.expected_g, 0.1)
     diff = query.measured_g - expected
-    spread = _RULE.spread_g(dataclasses.replace(query, measured=False))  # as for a placement
+    # as for a placement; replace() costs more than the rest of the vector, so only when needed
+    spread = _RULE.spread_g(dataclasses.replace(query, measured=False) if query.measured else query)
     sd = query.expected_sd_g
     z = diff / spread
     return [
