@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
+from firmware.core.matching import MatchLimits
 from firmware.verifier_model import ENVELOPE_SDS
 
 FEATURE_DOC = {
@@ -115,10 +117,11 @@ def write_model_card(path: Path, log: dict[str, Any], features: tuple[str, ...],
         "",
         "## Around the network at run time (`ModelVerifier.fit`)",
         "",
-        "- The calibrated score is capped by the rule's score with a spread four times wider",
-        f"  (`ENVELOPE_SDS` = {ENVELOPE_SDS}): far from the expected weight true fits are too rare for the",
+        f"- The calibrated score is capped by the rule's score with a spread {ENVELOPE_SDS:g} times wider",
+        "  (`ENVELOPE_SDS`): far from the expected weight true fits are too rare for the",
         "  network to learn how unlikely a change is, and it gave gross misfits (a unit three times its",
-        "  weight) scores high enough to pair them. The cap changes no decision within 12 of the rule's spreads.",
+        "  weight) scores high enough to pair them. The cap changes no decision within "
+        f"{ENVELOPE_SDS * NormalDist().inv_cdf(1 - MatchLimits().accept_p / 2):.0f} of the rule's spreads.",
         "- A removal judged against the units' own weighing going in is the rule's (a weighing against a",
         "  weighing; the training data has too few true removals for the network to be as sharp).",
         "- Asked with the lots already in the basket (the core's last resort before an alert), the rule's",
