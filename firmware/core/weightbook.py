@@ -3,7 +3,9 @@
 Store catalogs are often a few percent off or missing a weight. Every settled, unchallenged
 placement of one unit (a session settled without review) is an observation; a weighing confirmed
 by staff counts more. After a few observations the learned weight replaces the catalog's, so a
-catalog that is 5 % off stops alarming and a missing weight stops being unverifiable.
+catalog that is 5 % off stops alarming and a missing weight stops being unverifiable. A product's
+latest weighings are kept and its weight is what most of them agree on: the odd wrong one (a swap
+nobody noticed) is outvoted, not averaged in for good.
 
 Pure: the daemon persists it (`to_dict` / `from_dict`) in its journal database.
 """
@@ -17,48 +19,83 @@ from typing import Any
 from firmware.core.basket import Basket, UnitState
 
 STAFF_WEIGHT = 3.0  # a staff-confirmed weighing counts as this many ordinary ones
+KEPT = 16  # a product's latest weighings kept: plenty to know it by, and a change of pack is followed
+AGREE_SCALES = 4.0  # a weighing this many robust spreads from the median is not the product (a swap)
 
 
 @dataclass(slots=True)
 class WeightStats:
-    n: float = 0.0  # weighted count
-    mean: float = 0.0
-    m2: float = 0.0  # weighted sum of squared deviations (West's algorithm)
+    """A product's latest weighings. Its weight is what most of them agree on: an unnoticed swap or two
+    units counted as one taught a wrong weighing now and then, and a mean over all of them would carry
+    it for ever (a product with no catalog weight would never be trusted again)."""
+
+    weighings: list[tuple[float, float]] = field(default_factory=list)  # (grams, weight), oldest first
     confirmed: int = 0
+    _summary: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
 
     @property
-    def sd(self) -> float:
-        return math.sqrt(self.m2 / self.n) if self.n > 0 else 0.0
+    def n(self) -> float:
+        """Weighted count of the weighings kept."""
+        return sum(w for _, w in self.weighings)
 
     def add(self, grams: float, weight: float = 1.0) -> None:
-        self.n += weight
-        delta = grams - self.mean
-        self.mean += delta * weight / self.n
-        self.m2 += weight * delta * (grams - self.mean)
+        self.weighings.append((grams, weight))
+        del self.weighings[:-KEPT]
+        self._summary = None
+
+    def summary(self) -> tuple[float, float, float]:
+        """(mean, sd, weighted count) of the weighings that agree with the weighted median."""
+        if self._summary is None:
+            self._summary = _agreeing(self.weighings)
+        return self._summary
+
+
+def _weighted_median(values: list[tuple[float, float]]) -> float:
+    ranked = sorted(values)
+    half = sum(w for _, w in ranked) / 2.0
+    below = 0.0
+    for i, (x, w) in enumerate(ranked):
+        below += w
+        if below > half:
+            return x
+        if below == half:  # an even split: halfway to the next
+            return (x + ranked[i + 1][0]) / 2.0 if i + 1 < len(ranked) else x
+    return ranked[-1][0]
+
+
+def _agreeing(weighings: list[tuple[float, float]]) -> tuple[float, float, float]:
+    if not weighings:
+        return 0.0, 0.0, 0.0
+    median = _weighted_median(weighings)
+    mad = _weighted_median([(abs(x - median), w) for x, w in weighings])
+    scale = max(1.4826 * mad, 0.01 * abs(median), 0.5)
+    kept = [(x, w) for x, w in weighings if abs(x - median) <= AGREE_SCALES * scale]
+    n = sum(w for _, w in kept)
+    mean = sum(x * w for x, w in kept) / n
+    sd = math.sqrt(sum(w * (x - mean) ** 2 for x, w in kept) / n)
+    return mean, sd, n
 
 
 @dataclass(slots=True)
 class WeightBook:
     entries: dict[str, WeightStats] = field(default_factory=dict)
     min_n: float = 3.0  # observations before the book is trusted
-    outlier_sd: float = 5.0  # a new observation this far off an established weight is not learned
 
     def estimate(self, key: str, min_n: float | None = None) -> tuple[float, float, float] | None:
-        """(mean grams, spread, weighted count), or None while too little is known."""
+        """(mean grams, spread, weighted count) of the weighings that agree, or None while too few do."""
         stats = self.entries.get(key)
-        if stats is None or stats.n < (self.min_n if min_n is None else min_n):
+        if stats is None:
+            return None
+        mean, sd, n = stats.summary()
+        if n < (self.min_n if min_n is None else min_n):
             return None
         # with few observations the sample spread understates the truth: widen it, never below 2 %
-        return stats.mean, max(stats.sd * (1.0 + 2.0 / stats.n), 0.02 * stats.mean, 0.5), stats.n
+        return mean, max(sd * (1.0 + 2.0 / n), 0.02 * mean, 0.5), n
 
     def observe(self, key: str, grams: float, *, confirmed: bool = False) -> bool:
         if not grams > 0:
             return False
         stats = self.entries.setdefault(key, WeightStats())
-        if not confirmed and stats.n >= 3 * self.min_n:
-            spread = max(stats.sd, 0.01 * stats.mean, 0.5)
-            if abs(grams - stats.mean) > self.outlier_sd * spread:
-                return False
         stats.add(grams, STAFF_WEIGHT if confirmed else 1.0)
         stats.confirmed += confirmed
         return True
@@ -77,24 +114,32 @@ class WeightBook:
         return learned
 
     def merge(self, other: WeightBook) -> None:
-        """Add what another cart learned (Chan's pooled mean and squared deviations)."""
+        """Add what another cart learned (its latest weighings after this cart's)."""
         for key, theirs in other.entries.items():
             mine = self.entries.setdefault(key, WeightStats())
-            n = mine.n + theirs.n
-            if n <= 0:
-                continue
-            delta = theirs.mean - mine.mean
-            mine.m2 += theirs.m2 + delta * delta * mine.n * theirs.n / n
-            mine.mean += delta * theirs.n / n
-            mine.n = n
+            for grams, weight in theirs.weighings:
+                mine.add(grams, weight)
             mine.confirmed += theirs.confirmed
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: [s.n, s.mean, s.m2, s.confirmed] for k, s in self.entries.items()}
+        return {
+            k: {"weighings": [list(g) for g in s.weighings], "confirmed": s.confirmed} for k, s in self.entries.items()
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WeightBook:
         book = cls()
-        for key, (n, mean, m2, confirmed) in data.items():
-            book.entries[key] = WeightStats(float(n), float(mean), float(m2), int(confirmed))
+        for key, saved in data.items():
+            stats = book.entries[key] = WeightStats()
+            if isinstance(saved, dict):
+                for grams, weight in saved["weighings"]:
+                    stats.add(float(grams), float(weight))
+                stats.confirmed = int(saved["confirmed"])
+            else:  # a book saved before weighings were kept: [n, mean, m2, confirmed]
+                n, mean, m2, confirmed = (float(v) for v in saved)
+                if n > 0:  # two half-weight weighings a spread either side keep its mean, spread and count
+                    sd = math.sqrt(max(m2, 0.0) / n)
+                    stats.add(mean - sd, n / 2.0)
+                    stats.add(mean + sd, n / 2.0)
+                stats.confirmed = int(confirmed)
         return book

@@ -109,3 +109,33 @@ def test_only_units_weighed_alone_in_a_settled_session_are_learned() -> None:
     assert key(TOMATOES) not in book.entries
     shop(book, [("scan", 1, TOMATOES), ("weight", 5, 452.5)])
     assert book.entries[key(TOMATOES)].n == 1
+
+
+def test_a_wrong_weighing_now_and_then_is_outvoted_not_averaged_in() -> None:
+    # a product with no catalog weight: an unnoticed swap (a 1.2 kg pack learned as a jar) and two jars
+    # counted as one, among the jars the fleet weighed alone
+    book = WeightBook()
+    for grams in (380.0, 1204.0, 383.0, 379.5, 762.0, 381.0, 382.5):
+        book.observe(key(JAM), grams)
+    known = book.estimate(key(JAM))
+    assert known is not None and known[0] == pytest.approx(381.2, abs=0.1) and known[2] == 5.0
+    assert bill(jars_put_in_together(book)) == [(JAM, 2)]
+
+
+def test_only_the_latest_weighings_are_kept_so_a_new_pack_is_learned() -> None:
+    book = WeightBook()
+    for _ in range(20):
+        book.observe("x", 500.0)
+    for _ in range(9):  # the maker changed the pack: most of the latest weighings say so
+        book.observe("x", 450.0)
+    known = book.estimate("x")
+    assert known is not None and known[0] == pytest.approx(450.0) and book.entries["x"].n == 16
+
+
+def test_a_book_saved_before_weighings_were_kept_loads_with_its_mean_spread_and_count() -> None:
+    old = {"x": [4.0, 100.0, 4.0 * 2.0**2, 1]}  # n, mean, sum of squared deviations, confirmed
+    book = WeightBook.from_dict(old)
+    known = book.estimate("x")
+    assert known is not None and known[0] == pytest.approx(100.0) and known[2] == 4.0
+    assert book.entries["x"].summary()[1] == pytest.approx(2.0) and book.entries["x"].confirmed == 1
+    assert WeightBook.from_dict(book.to_dict()).estimate("x") == known

@@ -32,7 +32,7 @@ def test_fleet_and_confirmed_weighings_are_learned_once_each_and_survive_a_resta
     assert d.book.entries[key].n == 5 and d.book.entries[key].confirmed == 1
     d.journal.close()
     saved = json.loads((tmp_path / "state" / BOOK_FILE).read_text())
-    assert saved[key][0] == 5
+    assert sum(weight for _, weight in saved[key]["weighings"]) == 5
     again = daemon(tmp_path)
     again._learn_fleet(fleet)
     assert again.book.entries[key].n == 5
