@@ -4,8 +4,8 @@ Store catalogs are often a few percent off or missing a weight. Every settled, u
 placement of one unit (a session settled without review) is an observation; a weighing confirmed
 by staff counts more. After a few observations the learned weight replaces the catalog's, so a
 catalog that is 5 % off stops alarming and a missing weight stops being unverifiable. A product's
-latest weighings are kept and its weight is what most of them agree on: the odd wrong one (a swap
-nobody noticed) is outvoted, not averaged in for good.
+latest weighings are kept and its weight is what three in four of them agree on: the odd wrong one
+(a swap nobody noticed) is outvoted, not averaged in for good.
 
 Pure: the daemon persists it (`to_dict` / `from_dict`) in its journal database.
 """
@@ -20,7 +20,11 @@ from firmware.core.basket import Basket, UnitState
 
 STAFF_WEIGHT = 3.0  # a staff-confirmed weighing counts as this many ordinary ones
 KEPT = 16  # a product's latest weighings kept: plenty to know it by, and a change of pack is followed
-AGREE_SCALES = 4.0  # a weighing this many robust spreads from the median is not the product (a swap)
+AGREE_SCALES = 4.0  # a weighing this many robust spreads from the median is not the product (a swap)...
+AGREE_MIN_REL = 0.025  # ... a robust spread never taken below this share of it: a few weighings that
+# happen to lie close must not cast out the product's own scatter (a wrong one is 15 % off or more)
+AGREE_SHARE = 0.75  # the agreeing weighings must be this share of those kept, or the product is not known:
+# two units counted as one, twice, must not outvote the one true weighing of a product with no catalog weight
 
 
 @dataclass(slots=True)
@@ -44,7 +48,8 @@ class WeightStats:
         self._summary = None
 
     def summary(self) -> tuple[float, float, float]:
-        """(mean, sd, weighted count) of the weighings that agree with the weighted median."""
+        """(mean, sd, weighted count) of the weighings that agree with the weighted median; a count of
+        0 when too many disagree to tell which are right."""
         if self._summary is None:
             self._summary = _agreeing(self.weighings)
         return self._summary
@@ -68,11 +73,13 @@ def _agreeing(weighings: list[tuple[float, float]]) -> tuple[float, float, float
         return 0.0, 0.0, 0.0
     median = _weighted_median(weighings)
     mad = _weighted_median([(abs(x - median), w) for x, w in weighings])
-    scale = max(1.4826 * mad, 0.01 * abs(median), 0.5)
+    scale = max(1.4826 * mad, AGREE_MIN_REL * abs(median), 0.5)
     kept = [(x, w) for x, w in weighings if abs(x - median) <= AGREE_SCALES * scale]
     n = sum(w for _, w in kept)
     mean = sum(x * w for x, w in kept) / n
     sd = math.sqrt(sum(w * (x - mean) ** 2 for x, w in kept) / n)
+    if n < AGREE_SHARE * sum(w for _, w in weighings):
+        return mean, sd, 0.0
     return mean, sd, n
 
 
