@@ -29,7 +29,7 @@ AGREE_SHARE = 0.75  # the agreeing weighings must be this share of those kept, o
 
 @dataclass(slots=True)
 class WeightStats:
-    """A product's latest weighings. Its weight is what most of them agree on: an unnoticed swap or two
+    """A product's latest weighings. Its weight is what three in four agree on: an unnoticed swap or two
     units counted as one taught a wrong weighing now and then, and a mean over all of them would carry
     it for ever (a product with no catalog weight would never be trusted again)."""
 

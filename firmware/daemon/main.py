@@ -293,7 +293,7 @@ def load_book(path: Path) -> WeightBook:
         return WeightBook.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         return WeightBook()
-    except (ValueError, TypeError, OSError) as exc:  # a damaged book is relearned, never fatal
+    except (ValueError, TypeError, KeyError, OSError) as exc:  # a damaged book is relearned, never fatal
         log.warning("%s unreadable (%s): starting a new weight book", path, exc)
         return WeightBook()
 

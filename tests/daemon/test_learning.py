@@ -37,3 +37,20 @@ def test_fleet_and_confirmed_weighings_are_learned_once_each_and_survive_a_resta
     again._learn_fleet(fleet)
     assert again.book.entries[key].n == 5
     again.journal.close()
+
+
+def test_a_book_saved_by_an_older_cart_loads_and_a_damaged_one_is_relearned(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    old = daemon(tmp_path)
+    key = old.catalog.lookup(GUM).product.key
+    old.journal.close()
+    (state / BOOK_FILE).write_text(json.dumps({key: [4, 21.5, 0.16, 1]}))  # n, mean, m2, confirmed
+    again = daemon(tmp_path)
+    known = again.book.estimate(key)
+    assert known is not None and known[2] == 4 and abs(known[0] - 21.5) < 1e-9
+    again.journal.close()
+    (state / BOOK_FILE).write_text(json.dumps({key: {"confirmed": 1}}))  # cut short
+    damaged = daemon(tmp_path)
+    assert damaged.book.entries == {}
+    damaged.journal.close()
