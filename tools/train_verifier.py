@@ -252,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     data = _merge(data1, data2)
     model, log["fit"] = train(tf, data, args.train_seed, args.epochs)
     step(f"final model: {log['fit']}")
-    representative = data["x"][_placements(data)][:: max(1, int(_placements(data).sum()) // 2000)]
+    placements = data["x"][_placements(data)]
+    representative = placements[:: max(1, len(placements) // 2000)]
     log["sizes_bytes"] = export(tf, model, args.out, representative)
     log["calibration"] = calibrate(args.out, calib, calib_meta)
     step(f"calibration: {json.dumps(log['calibration'])}")
