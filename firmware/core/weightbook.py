@@ -7,7 +7,8 @@ catalog that is 5 % off stops alarming and a missing weight stops being unverifi
 latest weighings are kept and its weight is what three in four of them agree on: the odd wrong one
 (a swap nobody noticed) is outvoted, not averaged in for good.
 
-Pure: the daemon persists it (`to_dict` / `from_dict`) in its journal database.
+Pure: the daemon persists it, a row a weighing (`firmware/daemon/bookstore.py`); a book that is to be
+saved keeps what it learned since the last save in `unsaved`.
 """
 
 from __future__ import annotations
@@ -83,10 +84,14 @@ def _agreeing(weighings: list[tuple[float, float]]) -> tuple[float, float, float
     return mean, sd, n
 
 
+Learned = tuple[str, float, float, bool]  # (product key, grams, weight, staff-confirmed)
+
+
 @dataclass(slots=True)
 class WeightBook:
     entries: dict[str, WeightStats] = field(default_factory=dict)
     min_n: float = 3.0  # observations before the book is trusted
+    unsaved: list[Learned] | None = None  # weighings learned since the last save; None: not kept (replays)
 
     def estimate(self, key: str, min_n: float | None = None) -> tuple[float, float, float] | None:
         """(mean grams, spread, weighted count) of the weighings that agree, or None while too few do."""
@@ -102,10 +107,23 @@ class WeightBook:
     def observe(self, key: str, grams: float, *, confirmed: bool = False) -> bool:
         if not grams > 0:
             return False
-        stats = self.entries.setdefault(key, WeightStats())
-        stats.add(grams, STAFF_WEIGHT if confirmed else 1.0)
-        stats.confirmed += confirmed
+        weight = STAFF_WEIGHT if confirmed else 1.0
+        self.add_weighing(key, grams, weight)
+        self.entries[key].confirmed += confirmed
+        if self.unsaved is not None:
+            self.unsaved.append((key, grams, weight, confirmed))
         return True
+
+    def add_weighing(self, key: str, grams: float, weight: float) -> None:
+        """A weighing as saved (loading a book): not learned anew, so not unsaved."""
+        self.entries.setdefault(key, WeightStats()).add(grams, weight)
+
+    def take_unsaved(self) -> list[Learned]:
+        """What was learned since the last call, for the store to write."""
+        if self.unsaved is None:
+            return []
+        learned, self.unsaved = self.unsaved, []
+        return learned
 
     def learn_session(self, basket: Basket, settled: bool) -> int:
         """Learn from a finished session: units that went in alone, when nobody challenged the session."""
@@ -121,7 +139,8 @@ class WeightBook:
         return learned
 
     def merge(self, other: WeightBook) -> None:
-        """Add what another cart learned (its latest weighings after this cart's)."""
+        """Add what another cart learned (its latest weighings after this cart's). Pools books in a
+        benchmark; not kept in `unsaved` (a cart learns the fleet's weighings one by one, `observe`)."""
         for key, theirs in other.entries.items():
             mine = self.entries.setdefault(key, WeightStats())
             for grams, weight in theirs.weighings:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from firmware.core.catalog import CatalogError, UnknownCode, load_catalog
 from firmware.core.events import Event
-from firmware.core.weightbook import WeightBook
 from firmware.daemon.api import ApiServer
+from firmware.daemon.bookstore import BookStore
 from firmware.daemon.config import CartConfig, ConfigError, DaemonSection, load_config
 from firmware.daemon.service import CartService, DeviceHealth
-from firmware.fileio import write_atomic
 from firmware.journal import Journal
 from firmware.sync.credentials import CredentialError
 from firmware.verifiers import make_verifier
@@ -79,7 +78,13 @@ class Daemon:
         for error in self.catalog.errors[:20]:
             log.warning("catalog %s: %s", catalog_path, error)
         self.journal = Journal(self.state_dir / "journal.db")
-        self.book = load_book(self.state_dir / BOOK_FILE)
+        self.books = BookStore(self.state_dir / BOOK_DB)
+        self.books.import_legacy(
+            self.state_dir / LEGACY_BOOK_FILE,
+            {CONFIRMED_MARK: self.state_dir / LEGACY_CONFIRMED_FILE, FLEET_MARK: self.state_dir / LEGACY_FLEET_FILE},
+        )
+        self.book = self.books.load()
+        self.learned_to: dict[str, int] = {}  # id of the last store weighing learned, by mark
         self.service = CartService(
             self.catalog,
             self.journal,
@@ -88,7 +93,7 @@ class Daemon:
             verifier=make_verifier(config.verifier.name),
             book=self.book,
         )
-        self.service.session_closed.append(lambda _report: save_book(self.book, self.state_dir / BOOK_FILE))
+        self.service.session_closed.append(lambda _report: self._save_book())
         self.service.devices["store"] = DeviceHealth(False, "no store configured: sessions stay on the cart")
         self.sync: SyncRunner | None = None
         self.api = ApiServer(self.service, VERSION)
@@ -116,22 +121,14 @@ class Daemon:
             log.info("store catalog version %s: %d products", version, len(catalog))
             self._call_soon(self.service.replace_catalog, catalog)
 
-        def learned_by(learn: Callable[[list[Any]], None]) -> Callable[[list[Any]], None]:
-            def on_weighings(weighings: list[Any]) -> None:
-                # wait for it: the runner moves past these weighings only once they are learned
-                assert self.loop is not None
-                asyncio.run_coroutine_threadsafe(asyncio.to_thread(learn, weighings), self.loop).result(30)
-
-            return on_weighings
-
         self.sync = SyncRunner(
             store_url or None,
             credential_path,
             self.state_dir / "journal.db",
             catalog_path=self.state_dir / STORE_CATALOG,
             on_catalog=on_catalog,
-            on_weighings=learned_by(self._learn_confirmed),
-            on_fleet_weighings=learned_by(self._learn_fleet),
+            on_weighings=lambda weighings: self.on_loop(self._learn_confirmed, weighings),
+            on_fleet_weighings=lambda weighings: self.on_loop(self._learn_fleet, weighings),
             on_status=on_status,
         )
         if self.sync.cart_id != self.config.cart.id:  # every upload would be refused
@@ -142,17 +139,27 @@ class Daemon:
         self.service.outbox = report_outbox(self.journal, self.sync.cart_id)
         self.service.session_closed.append(lambda _report: self.sync.wake() if self.sync else None)
 
+    def on_loop(self, learn: Callable[[list[Any]], None], weighings: list[Any]) -> None:
+        """From the sync thread: learn on the loop, which alone touches the book, and wait for it (the
+        runner moves past these weighings only once they are learned)."""
+        assert self.loop is not None
+
+        async def learning() -> None:
+            learn(weighings)
+
+        asyncio.run_coroutine_threadsafe(learning(), self.loop).result(30)
+
     def _learn_confirmed(self, weighings: list[Any]) -> None:
         """Staff-confirmed weighings (at least once: a weighing already applied is skipped by its id)."""
-        self._learn(weighings, CONFIRMED_FILE, confirmed=True)
+        self._learn(weighings, CONFIRMED_MARK, confirmed=True)
 
     def _learn_fleet(self, weighings: list[Any]) -> None:
         """What the store's other carts weighed in sessions they settled: ordinary observations."""
-        self._learn(weighings, FLEET_FILE, confirmed=False)
+        self._learn(weighings, FLEET_MARK, confirmed=False)
 
-    def _learn(self, weighings: list[Any], mark_name: str, *, confirmed: bool) -> None:
-        mark = self.state_dir / mark_name
-        last_id = int(mark.read_text()) if mark.exists() else 0
+    def _learn(self, weighings: list[Any], mark: str, *, confirmed: bool) -> None:
+        # in memory first: when a save failed, the runner offers these again and the book has them already
+        last_id = max(self.books.mark(mark), self.learned_to.get(mark, 0))
         for weighing in sorted(weighings, key=lambda w: w.id):
             if weighing.id <= last_id:
                 continue
@@ -164,8 +171,15 @@ class Daemon:
             if product.by_weight:
                 continue
             self.book.observe(product.key, weighing.weight_g, confirmed=confirmed)
-        save_book(self.book, self.state_dir / BOOK_FILE)
-        mark.write_text(str(last_id))
+        self.learned_to[mark] = last_id
+        self.books.save(self.book, {mark: last_id})  # the weighings and how far they go: both or neither
+
+    def _save_book(self) -> None:
+        """After a session: what it taught the book. A failed write loses learning, never the session."""
+        try:
+            self.books.save(self.book)
+        except sqlite3.Error:
+            log.exception("the weight book could not be saved: kept in memory, written with the next save")
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.loop is not None:
@@ -212,6 +226,7 @@ class Daemon:
             await asyncio.to_thread(thread.join, 2.0)
         await self.api.close()
         self.journal.close()
+        self.books.close()
 
     async def _tick(self) -> None:
         while True:
@@ -282,24 +297,13 @@ def attach_hardware(daemon: Daemon) -> None:
         log.warning("no [scale] port configured: running without a scale")
 
 
-BOOK_FILE = "weights.json"
+BOOK_DB = "weights.db"  # the weight book (firmware/daemon/bookstore.py)
 STORE_CATALOG = "store-catalog.csv"  # where the sync runner keeps the store's latest catalog
-CONFIRMED_FILE = "confirmed-weighings.last"  # id of the last staff-confirmed weighing learned
-FLEET_FILE = "fleet-weighings.last"  # id of the last fleet weighing learned
-
-
-def load_book(path: Path) -> WeightBook:
-    try:
-        return WeightBook.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return WeightBook()
-    except (ValueError, TypeError, KeyError, OSError) as exc:  # a damaged book is relearned, never fatal
-        log.warning("%s unreadable (%s): starting a new weight book", path, exc)
-        return WeightBook()
-
-
-def save_book(book: WeightBook, path: Path) -> None:
-    write_atomic(path, json.dumps(book.to_dict()))
+CONFIRMED_MARK = "confirmed"  # the book's mark: id of the last staff-confirmed weighing learned
+FLEET_MARK = "fleet"  # id of the last fleet weighing learned
+LEGACY_BOOK_FILE = "weights.json"  # the book and its marks as older carts kept them, imported once
+LEGACY_CONFIRMED_FILE = "confirmed-weighings.last"
+LEGACY_FLEET_FILE = "fleet-weighings.last"
 
 
 if __name__ == "__main__":

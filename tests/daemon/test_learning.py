@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import threading
 from pathlib import Path
 
+import pytest
+
+from firmware.core.events import ScaleSampled
 from firmware.daemon.config import parse_config
-from firmware.daemon.main import BOOK_FILE, Daemon
+from firmware.daemon.main import BOOK_DB, LEGACY_BOOK_FILE, LEGACY_FLEET_FILE, Daemon
 from firmware.sync.weighings import ConfirmedWeighing, FleetWeighing
 from tools.store_harness import CATALOG_CSV
 
@@ -31,26 +37,104 @@ def test_fleet_and_confirmed_weighings_are_learned_once_each_and_survive_a_resta
     d._learn_confirmed([ConfirmedWeighing(1, "s1", GUM, 21.5, "approved")])
     assert d.book.entries[key].n == 5 and d.book.entries[key].confirmed == 1
     d.journal.close()
-    saved = json.loads((tmp_path / "state" / BOOK_FILE).read_text())
-    assert sum(weight for _, weight in saved[key]["weighings"]) == 5
+    d.books.close()
+    with sqlite3.connect(tmp_path / "state" / BOOK_DB) as db:
+        assert db.execute("SELECT sum(weight) FROM weighings WHERE product = ?", (key,)).fetchone() == (5,)
+        assert dict(db.execute("SELECT name, last_id FROM marks")) == {"fleet": 3, "confirmed": 1}
     again = daemon(tmp_path)
     again._learn_fleet(fleet)
-    assert again.book.entries[key].n == 5
+    assert again.book.entries[key].n == 5 and again.book.entries[key].confirmed == 1
     again.journal.close()
+    again.books.close()
 
 
-def test_a_book_saved_by_an_older_cart_loads_and_a_damaged_one_is_relearned(tmp_path: Path) -> None:
+def test_a_book_saved_by_an_older_cart_is_imported_once_and_a_damaged_one_is_relearned(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    old = daemon(tmp_path)
-    key = old.catalog.lookup(GUM).product.key
-    old.journal.close()
-    (state / BOOK_FILE).write_text(json.dumps({key: [4, 21.5, 0.16, 1]}))  # n, mean, m2, confirmed
+    first = daemon(tmp_path)
+    catalog_key = first.catalog.lookup(GUM).product.key
+    first.journal.close()
+    first.books.close()
+    (state / BOOK_DB).unlink()
+    (state / LEGACY_BOOK_FILE).write_text(json.dumps({catalog_key: [4, 21.5, 0.16, 1]}))  # n, mean, m2, confirmed
+    (state / LEGACY_FLEET_FILE).write_text("7")
     again = daemon(tmp_path)
-    known = again.book.estimate(key)
+    known = again.book.estimate(catalog_key)
     assert known is not None and known[2] == 4 and abs(known[0] - 21.5) < 1e-9
+    assert again.book.entries[catalog_key].confirmed == 1 and again.books.mark("fleet") == 7
+    assert not (state / LEGACY_BOOK_FILE).exists() and (state / f"{LEGACY_BOOK_FILE}.imported").exists()
     again.journal.close()
-    (state / BOOK_FILE).write_text(json.dumps({key: {"confirmed": 1}}))  # cut short
+    again.books.close()
+    twice = daemon(tmp_path)
+    assert twice.book.estimate(catalog_key) == known  # imported once: not twice over
+    twice.journal.close()
+    twice.books.close()
+    (state / LEGACY_BOOK_FILE).write_text(json.dumps({catalog_key: {"confirmed": 1}}))  # cut short
+    (state / BOOK_DB).unlink()
     damaged = daemon(tmp_path)
     assert damaged.book.entries == {}
-    damaged.journal.close()
+
+
+def test_a_settled_session_teaches_the_book_on_disk(tmp_path: Path) -> None:
+    d = daemon(tmp_path)
+    key = d.catalog.lookup(GUM).product.key
+    clock = [100.0]
+    d.service.clock = lambda: clock[0]
+
+    def hold(grams: float, seconds: float) -> None:
+        for _ in range(round(seconds * 10)):
+            d.service.device_event(ScaleSampled(clock[0], 80.0, tuple([grams] * 8)))
+            clock[0] += 0.1
+
+    d.service.intent("start", {})
+    hold(0.0, 2)
+    d.service.intent("code", {"text": GUM})
+    hold(22.1, 2)
+    d.service.intent("checkout", {})
+    assert not d.service.intent("end", {})["report"]["review"]["required"]
+    d.journal.close()
+    d.books.close()
+    with sqlite3.connect(tmp_path / "state" / BOOK_DB) as db:
+        assert db.execute("SELECT product, grams FROM weighings").fetchall() == [(key, pytest.approx(22.1))]
+    again = daemon(tmp_path)
+    assert again.book.entries[key].weighings == [(pytest.approx(22.1), 1.0)]
+    again.journal.close()
+    again.books.close()
+
+
+def test_weighings_from_the_sync_thread_are_learned_on_the_loop(tmp_path: Path) -> None:
+    d = daemon(tmp_path)
+    key = d.catalog.lookup(GUM).product.key
+    threads: list[int] = []
+
+    def learn(weighings: list[FleetWeighing]) -> None:
+        threads.append(threading.get_ident())
+        d._learn_fleet(weighings)
+
+    async def run() -> None:
+        d.loop = asyncio.get_running_loop()
+        sync = threading.Thread(target=d.on_loop, args=(learn, [FleetWeighing(1, GUM, 21.4)]))
+        sync.start()
+        await asyncio.to_thread(sync.join)
+
+    asyncio.run(run())
+    assert threads == [threading.main_thread().ident] and d.book.entries[key].n == 1
+    d.journal.close()
+    d.books.close()
+
+
+def test_weighings_learned_but_not_saved_are_not_learned_twice_when_offered_again(tmp_path: Path) -> None:
+    d = daemon(tmp_path)
+    key = d.catalog.lookup(GUM).product.key
+    fleet = [FleetWeighing(1, GUM, 21.4), FleetWeighing(2, GUM, 21.6)]
+    d.books.db.execute("CREATE TRIGGER full BEFORE INSERT ON weighings BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.Error):
+        d._learn_fleet(fleet)  # the runner hears of it and offers them again later
+    d.books.db.execute("DROP TRIGGER full")
+    d._learn_fleet([*fleet, FleetWeighing(3, GUM, 21.5)])
+    assert d.book.entries[key].n == 3
+    d.journal.close()
+    d.books.close()
+    with sqlite3.connect(tmp_path / "state" / BOOK_DB) as db:
+        assert db.execute("SELECT grams FROM weighings").fetchall() == [(21.4,), (21.6,), (21.5,)]
+        assert db.execute("SELECT last_id FROM marks").fetchall() == [(3,)]
