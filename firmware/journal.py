@@ -3,7 +3,13 @@
 WAL with `synchronous=FULL`, one transaction per entry, so a crash or power cut loses nothing that
 was acted on. After a restart the open session is rebuilt by feeding its journaled inputs to a
 fresh core (`firmware.pipeline.recover`); the journaled decisions let a test check the rebuild is
-exact. Raw scale blocks go to their own table: evidence for staff, not needed to rebuild.
+exact. Raw scale blocks go to their own table: evidence for staff, not needed to rebuild, so they
+are written a second at a time (ten fsyncs a second would wear an SD card for nothing).
+
+The journal does not grow for ever (`prune`): it keeps the raw samples of the latest sessions and
+the whole journal of more of them. It never touches a session that is open, was abandoned (kept
+for staff) or whose report the store has not acknowledged. "Latest" is by order of opening, not by
+clock: a Pi has no RTC.
 """
 
 from __future__ import annotations
@@ -62,6 +68,9 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(acked_unix, next_attempt_uni
 """
 
 
+SAMPLE_FLUSH_S = 1.0  # raw samples are written in blocks spanning this long (and before any reader)
+
+
 class JournalError(RuntimeError):
     pass
 
@@ -89,8 +98,10 @@ class Journal:
         else:
             self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
+        self._samples: list[tuple[str, float, float, str]] = []  # raw blocks not yet written
 
     def close(self) -> None:
+        self.flush_samples()
         self.db.close()
 
     @contextmanager
@@ -120,6 +131,7 @@ class Journal:
 
     def close_session(self, session_id: str, report: dict[str, Any], outbox: dict[str, Any] | None = None) -> None:
         """End the session; `outbox` (a message for the store) is queued in the same transaction."""
+        self.flush_samples()
         with self.transaction() as db:
             db.execute(
                 "UPDATE sessions SET state = 'ended', report = ? WHERE session_id = ?",
@@ -139,6 +151,7 @@ class Journal:
 
     def abandon_session(self, session_id: str, reason: str) -> None:
         """A session that cannot be carried on: kept whole in the journal for staff, no longer open."""
+        self.flush_samples()
         with self.transaction() as db:
             db.execute(
                 "UPDATE sessions SET state = 'abandoned', report = ? WHERE session_id = ?",
@@ -185,11 +198,18 @@ class Journal:
             )
 
     def record_samples(self, session_id: str, block: ScaleSampled) -> None:
+        pending = self._samples
+        if pending and (pending[0][0] != session_id or not 0.0 <= block.t - pending[0][1] < SAMPLE_FLUSH_S):
+            self.flush_samples()
+        pending.append((session_id, block.t, block.sps, json.dumps(list(block.values_g))))
+
+    def flush_samples(self) -> None:
+        """Write the raw blocks held back (a crash loses at most `SAMPLE_FLUSH_S` of them)."""
+        if not self._samples:
+            return
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO samples (session_id, t, sps, values_g) VALUES (?,?,?,?)",
-                (session_id, block.t, block.sps, json.dumps(list(block.values_g))),
-            )
+            db.executemany("INSERT INTO samples (session_id, t, sps, values_g) VALUES (?,?,?,?)", self._samples)
+        self._samples.clear()
 
     def inputs(self, session_id: str) -> list[Event]:
         rows = self.db.execute(
@@ -212,11 +232,34 @@ class Journal:
         return json.loads(row[0]) if row else None
 
     def samples(self, session_id: str, t_from: float = 0.0, t_to: float = float("inf")) -> list[ScaleSampled]:
+        self.flush_samples()
         rows = self.db.execute(
             "SELECT t, sps, values_g FROM samples WHERE session_id = ? AND t >= ? AND t <= ? ORDER BY rowid",
             (session_id, t_from, t_to),
         ).fetchall()
         return [ScaleSampled(t, sps, tuple(json.loads(v))) for t, sps, v in rows]
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def prune(self, keep_samples: int, keep_sessions: int) -> tuple[int, int]:
+        """Drop the raw samples of all but the latest `keep_samples` sessions, and everything of all but
+        the latest `keep_sessions`. A session still open, abandoned, or whose report the store has not
+        yet acknowledged, is kept whole. Returns (sessions whose samples went, sessions that went)."""
+        self.flush_samples()
+        newest_first = self.db.execute(
+            "SELECT session_id, state = 'ended' AND session_id NOT IN"
+            " (SELECT session_id FROM outbox WHERE acked_unix IS NULL) FROM sessions ORDER BY rowid DESC"
+        ).fetchall()
+        thin = [sid for i, (sid, done) in enumerate(newest_first) if done and keep_samples <= i < keep_sessions]
+        drop = [sid for i, (sid, done) in enumerate(newest_first) if done and i >= max(keep_sessions, keep_samples)]
+        thinned = 0
+        with self.transaction() as db:
+            for session_id in thin:
+                thinned += db.execute("DELETE FROM samples WHERE session_id = ?", (session_id,)).rowcount > 0
+            for session_id in drop:
+                for table in ("samples", "entries", "outbox", "sessions"):
+                    db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+        return thinned, len(drop)
 
     # -- outbox delivery (firmware/sync) --------------------------------------------------------
     # Rows are found and acknowledged by row_id only, never by time: a Pi has no RTC and its

@@ -29,6 +29,8 @@ in this file: `cartctl provision` writes them to their own file with safe permis
     [daemon]
     state_dir = "/var/lib/smartcart"
     listen = ""                             # "127.0.0.1:8765" for a paired phone or laptop
+    keep_samples_sessions = 100             # raw load-cell samples kept for the latest N sessions
+    keep_sessions = 2000                    # the journal kept for the latest N sessions
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ class VerifierSection:
 class DaemonSection:
     state_dir: str = "/var/lib/smartcart"
     listen: str = ""
+    # the journal's retention (`Journal.prune`): raw samples take about 0.15 MB a minute of shopping
+    keep_samples_sessions: int = 100
+    keep_sessions: int = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,5 +139,7 @@ def _check(config: CartConfig, source: str) -> None:
     for key in ("width", "height", "fps"):
         if getattr(config.camera, key) <= 0:
             raise ConfigError(f"{source}: [camera] {key} must be positive")
+    if config.daemon.keep_samples_sessions < 1 or config.daemon.keep_sessions < config.daemon.keep_samples_sessions:
+        raise ConfigError(f"{source}: [daemon] needs 1 <= keep_samples_sessions <= keep_sessions")
     if config.daemon.listen and ":" not in config.daemon.listen:
         raise ConfigError(f"{source}: [daemon] listen must be HOST:PORT, got {config.daemon.listen!r}")

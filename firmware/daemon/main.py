@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sqlite3
@@ -22,7 +23,7 @@ from firmware.core.catalog import CatalogError, UnknownCode, load_catalog
 from firmware.core.events import Event
 from firmware.daemon.api import ApiServer
 from firmware.daemon.bookstore import BookStore
-from firmware.daemon.config import CartConfig, ConfigError, DaemonSection, load_config
+from firmware.daemon.config import CartConfig, ConfigError, load_config
 from firmware.daemon.service import CartService, DeviceHealth
 from firmware.journal import Journal
 from firmware.sync.credentials import CredentialError
@@ -94,6 +95,7 @@ class Daemon:
             book=self.book,
         )
         self.service.session_closed.append(lambda _report: self._save_book())
+        self.service.session_closed.append(lambda _report: self._prune_journal())
         self.service.devices["store"] = DeviceHealth(False, "no store configured: sessions stay on the cart")
         self.sync: SyncRunner | None = None
         self.api = ApiServer(self.service, VERSION)
@@ -181,6 +183,17 @@ class Daemon:
         except sqlite3.Error:
             log.exception("the weight book could not be saved: kept in memory, written with the next save")
 
+    def _prune_journal(self) -> None:
+        """Keep the SD card from filling: old raw samples, then old sessions, once delivered."""
+        section = self.config.daemon
+        try:
+            thinned, dropped = self.journal.prune(section.keep_samples_sessions, section.keep_sessions)
+        except sqlite3.Error:
+            log.exception("the journal could not be pruned")
+            return
+        if thinned or dropped:
+            log.info("journal: samples of %d old sessions dropped, %d older sessions dropped", thinned, dropped)
+
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(fn, *args)
@@ -258,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
                 config.scale,
                 config.camera,
                 config.verifier,
-                DaemonSection(str(args.state_dir or config.daemon.state_dir), args.listen or config.daemon.listen),
+                dataclasses.replace(
+                    config.daemon,
+                    state_dir=str(args.state_dir or config.daemon.state_dir),
+                    listen=args.listen or config.daemon.listen,
+                ),
             )
         if not config.store.catalog:
             print(f"cartd: {args.config}: [store] catalog is not set", file=sys.stderr)

@@ -43,6 +43,8 @@ def test_good_config_loads(tmp_path: Path) -> None:
         ({"camera": {"fps": 0}}, "fps must be positive"),
         ({"verifier": {"name": "oracle"}}, "[verifier] name"),
         ({"daemon": {"listen": "8765"}}, "HOST:PORT"),
+        ({"daemon": {"keep_samples_sessions": 0}}, "keep_samples_sessions <= keep_sessions"),
+        ({"daemon": {"keep_samples_sessions": 50, "keep_sessions": 10}}, "keep_samples_sessions <= keep_sessions"),
         ({"cart": "cart-1"}, "must be a table"),
         ({"cart": {"id": "cart 1"}}, "letters, digits"),
     ],

@@ -10,20 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.core.events import ScaleSampled
-from firmware.daemon.config import parse_config
-from firmware.daemon.main import BOOK_DB, LEGACY_BOOK_FILE, LEGACY_FLEET_FILE, Daemon
+from firmware.daemon.main import BOOK_DB, LEGACY_BOOK_FILE, LEGACY_FLEET_FILE
 from firmware.sync.weighings import ConfirmedWeighing, FleetWeighing
-from tools.store_harness import CATALOG_CSV
-
-GUM = "96385074"
-
-
-def daemon(tmp_path: Path) -> Daemon:
-    catalog = tmp_path / "catalog.csv"
-    catalog.write_text(CATALOG_CSV)
-    config = parse_config({"cart": {"id": "cart-1"}, "daemon": {"state_dir": str(tmp_path / "state")}})
-    return Daemon(config, catalog)
+from tests.daemon.cart_daemon import GUM, shop_gum
+from tests.daemon.cart_daemon import make_daemon as daemon
 
 
 def test_fleet_and_confirmed_weighings_are_learned_once_each_and_survive_a_restart(tmp_path: Path) -> None:
@@ -78,20 +68,7 @@ def test_a_book_saved_by_an_older_cart_is_imported_once_and_a_damaged_one_is_rel
 def test_a_settled_session_teaches_the_book_on_disk(tmp_path: Path) -> None:
     d = daemon(tmp_path)
     key = d.catalog.lookup(GUM).product.key
-    clock = [100.0]
-    d.service.clock = lambda: clock[0]
-
-    def hold(grams: float, seconds: float) -> None:
-        for _ in range(round(seconds * 10)):
-            d.service.device_event(ScaleSampled(clock[0], 80.0, tuple([grams] * 8)))
-            clock[0] += 0.1
-
-    d.service.intent("start", {})
-    hold(0.0, 2)
-    d.service.intent("code", {"text": GUM})
-    hold(22.1, 2)
-    d.service.intent("checkout", {})
-    assert not d.service.intent("end", {})["report"]["review"]["required"]
+    assert not shop_gum(d, 22.1)["review"]["required"]
     d.journal.close()
     d.books.close()
     with sqlite3.connect(tmp_path / "state" / BOOK_DB) as db:
