@@ -99,6 +99,7 @@ class Journal:
             self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
         self._samples: list[tuple[str, float, float, str]] = []  # raw blocks not yet written
+        self.commits = 0  # transactions committed: a write that went through (after a failed one)
 
     def close(self) -> None:
         self.flush_samples()
@@ -114,6 +115,7 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        self.commits += 1
 
     # -- sessions ------------------------------------------------------------------------------
 

@@ -31,11 +31,13 @@ def screen_for(state: str, receipt: Any, current: str) -> str:
 
 def device_markup(devices: dict[str, Any]) -> str:
     parts = []
-    for name in ("scale", "camera", "store"):
+    for name in ("scale", "camera", "store", "storage"):
         device = devices.get(name)
         if device is None:
             continue
         good = device.get("ok", True)
+        if name == "storage" and good:
+            continue  # the journal's disk is named only when it fails
         colour = theme.hex_of(theme.OK if good else theme.BAD)
         parts.append(f"{name.capitalize()} [color={colour}]{'OK' if good else 'FAULT'}[/color]")
     return "   ".join(parts)

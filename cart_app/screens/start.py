@@ -11,7 +11,7 @@ from kivy.uix.screenmanager import Screen
 def device_summary(devices: dict[str, Any]) -> str:
     """'' when every device is fine, else what is wrong, in words."""
     problems = []
-    for name in ("scale", "camera", "store"):
+    for name in ("scale", "camera", "store", "storage"):
         device = devices.get(name) or {}
         if device and not device.get("ok", True):
             problems.append(f"{name.capitalize()}: {device.get('detail') or 'not ready'}")

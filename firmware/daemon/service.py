@@ -9,12 +9,14 @@ is rebuilt and carries on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from firmware.core.basket import AlertKind, Basket, UnitState
 from firmware.core.catalog import Catalog, Product, UnknownCode
@@ -40,6 +42,8 @@ from firmware.journal import Journal, JournalError
 from firmware.pipeline import CartPipeline, OutboxMaker, recover
 
 log = logging.getLogger("cartd.service")
+T = TypeVar("T")
+STORAGE_FAULT = "This cart cannot save your basket. Please call a member of staff."
 
 HINTS = {
     AlertKind.UNSCANNED_ITEM: "Scan the item you just put in, or take it out.",
@@ -53,7 +57,7 @@ HINTS = {
 
 
 class IntentError(ValueError):
-    """An intent the cart cannot take now (`code` says why: bad_request or wrong_state)."""
+    """An intent the cart cannot take now (`code` says why: bad_request, wrong_state or storage_fault)."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -101,7 +105,13 @@ class CartService:
         self.t0 = 0.0
         self.last_report: dict[str, Any] | None = None
         self.seq = 0
-        self.devices = {"scale": DeviceHealth(), "camera": DeviceHealth(), "store": DeviceHealth()}
+        # storage: the journal on the SD card (full, or remounted read-only after an ext4 error)
+        self.devices = {
+            "scale": DeviceHealth(),
+            "camera": DeviceHealth(),
+            "store": DeviceHealth(),
+            "storage": DeviceHealth(),
+        }
         self.effect_listeners: list[Callable[[Effect], None]] = []
         self.change_listeners: list[Callable[[], None]] = []  # something a screen shows changed
         self.samples_seen = 0
@@ -129,15 +139,20 @@ class CartService:
         if self._next_catalog is not None:  # a new catalog applies from the next session on
             self.catalog, self._next_catalog = self._next_catalog, None
         self.t0 = self.clock()
-        self.pipeline = self._new_pipeline(session_id)
+        self.pipeline = self._journaled(lambda: self._new_pipeline(session_id))
         self.last_report = None
         self._changed()
         return session_id
 
     def end_session(self) -> dict[str, Any]:
         pipeline = self._require_session()
-        pipeline.feed(SessionEnded(self.now()))
-        report = pipeline.close(outbox=self.outbox)
+
+        def close() -> dict[str, Any]:
+            if not pipeline.ended:  # a close that failed to write is tried again as it was
+                pipeline.feed(SessionEnded(self.now()))
+            return pipeline.close(outbox=self.outbox)
+
+        report = self._journaled(close)
         self.last_report = report
         self.pipeline = None
         self._changed()
@@ -214,7 +229,10 @@ class CartService:
         shifted = replace(event, t=event.t - self.t0)
         if shifted.t < 0:
             return
-        self.pipeline.feed(shifted)
+        try:
+            self._journaled(lambda: self.pipeline.feed(shifted) if self.pipeline else None)
+        except IntentError:
+            return  # shown as a storage fault; the sample or scan is not acted on, as it is not journaled
         if isinstance(event, ScaleSampled):
             level = self.pipeline.weighing.level_g
             if level is not None and (self._shown_level_g is None or abs(level - self._shown_level_g) >= 1.0):
@@ -227,7 +245,25 @@ class CartService:
 
     def tick(self) -> None:
         if self.pipeline is not None:
-            self.pipeline.tick(self.now())
+            with contextlib.suppress(IntentError):  # shown as a storage fault
+                self._journaled(lambda: self.pipeline.tick(self.now()) if self.pipeline else None)
+
+    def _journaled(self, action: Callable[[], T]) -> T:
+        """Run what writes the journal. A write that fails (the SD card full or read-only) is a storage
+        fault the screens show, refused as `storage_fault`; the next write that succeeds clears it."""
+        storage = self.devices["storage"]
+        commits = self.journal.commits
+        try:
+            result = action()
+        except sqlite3.Error as exc:
+            if storage.ok:
+                log.error("the journal cannot be written: %s", exc)
+                self.set_device("storage", DeviceHealth(False, f"{STORAGE_FAULT} ({exc})"))
+            raise IntentError("storage_fault", STORAGE_FAULT) from exc
+        if not storage.ok and self.journal.commits > commits:
+            log.warning("the journal can be written again")
+            self.set_device("storage", DeviceHealth())
+        return result
 
     # -- intents -----------------------------------------------------------------------------------
 
@@ -242,21 +278,23 @@ class CartService:
             return {"results": self.search(_text(args, "query", allow_empty=True), int(args.get("limit", 20)))}
         pipeline = self._require_session()
         t = self.now()
+        event: Event
         if op == "code":
-            pipeline.feed(CodeRead(t, _text(args, "text"), args.get("symbology"), "keyed"))
+            event = CodeRead(t, _text(args, "text"), args.get("symbology"), "keyed")
         elif op == "plu":
             plu = _text(args, "plu")
             try:
                 self.catalog.lookup(plu, "plu")
             except UnknownCode as exc:
                 raise IntentError("bad_request", f"unknown PLU {plu}: {exc.reason}") from None
-            pipeline.feed(PluKeyed(t, plu))
+            event = PluKeyed(t, plu)
         elif op == "remove":
-            pipeline.feed(RemovalAnnounced(t, _text(args, "code")))
+            event = RemovalAnnounced(t, _text(args, "code"))
         elif op == "checkout":
-            pipeline.feed(CheckoutRequested(t))
+            event = CheckoutRequested(t)
         else:
             raise IntentError("unknown_op", f"unknown op {op!r}")
+        self._journaled(lambda: pipeline.feed(event))
         self._changed()
         return {}
 
@@ -312,6 +350,7 @@ class CartService:
                 "scale": scale,
                 "camera": self.devices["camera"].to_dict(),
                 "store": self.devices["store"].to_dict(),
+                "storage": self.devices["storage"].to_dict(),
             },
             "receipt": None,
         }

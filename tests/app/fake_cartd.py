@@ -168,6 +168,7 @@ class FakeCartd:
                 "scale": {"ok": True, "level_g": 0.0, "still": True, "detail": ""},
                 "camera": {"ok": True, "detail": ""},
                 "store": {"ok": True, "pending": 0, "detail": ""},
+                "storage": {"ok": True, "detail": ""},
             }
             self.receipt: dict[str, Any] | None = None
 

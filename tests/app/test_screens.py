@@ -220,6 +220,21 @@ def test_alerts_only_staff_can_clear_have_no_buttons(ui: Harness, fake: FakeCart
     assert banner.ids.actions.children == [] and ui.shows("Wait for staff.")
 
 
+def test_a_storage_fault_is_named_on_the_start_screen_and_the_status_bar(ui: Harness, fake: FakeCartd) -> None:
+    assert not ui.shows("Storage")  # the journal's disk is named only when it fails
+    fake.devices["storage"] = {
+        "ok": False,
+        "detail": "This cart cannot save your basket. Please call a member of staff.",
+    }
+    fake.push()
+    ui.wait_until(
+        lambda: ui.shows("Storage: This cart cannot save your basket. Please call a member of staff."), "start"
+    )
+    shopping(ui, fake)
+    bar = ui.root.ids.notice
+    ui.wait_until(lambda: "Storage [color=" in bar.text and "FAULT" in bar.text, "the status bar names it")
+
+
 def _walk(widget):  # type: ignore[no-untyped-def]
     yield widget
     for child in widget.children:

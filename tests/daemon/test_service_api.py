@@ -180,3 +180,27 @@ def test_an_open_session_priced_with_another_catalog_is_set_aside(tmp_path: Path
     again = CartService(parse_catalog(CATALOG.replace(",129,", ",139,")), journal, cart_id="cart-1", clock=clock)
     assert again.snapshot()["state"] == "idle"
     assert journal.session(session_id).state == "abandoned"
+
+
+def test_a_journal_that_cannot_be_written_is_a_storage_fault_not_a_silent_one(tmp_path: Path) -> None:
+    service, clock = make_service(tmp_path)
+    service.intent("start", {})
+    feed_grams(service, clock, 0.0, 2)
+    for table in ("entries", "samples"):  # the SD card remounted read-only, as ext4 does after an error
+        service.journal.db.execute(
+            f"CREATE TRIGGER ro_{table} BEFORE INSERT ON {table}"
+            " BEGIN SELECT RAISE(ABORT, 'attempt to write a readonly database'); END"
+        )
+    with pytest.raises(IntentError) as refused:
+        service.intent("code", {"text": "5012345678900"})
+    assert refused.value.code == "storage_fault" and "call a member of staff" in str(refused.value)
+    feed_grams(service, clock, 452.0, 3)  # the scale keeps posting: no exception escapes to the loop
+    service.tick()
+    storage = service.snapshot()["devices"]["storage"]
+    assert not storage["ok"] and "readonly" in storage["detail"]
+    assert service.snapshot()["pending"] == []  # nothing acted on that the journal does not hold
+    for table in ("entries", "samples"):
+        service.journal.db.execute(f"DROP TRIGGER ro_{table}")
+    service.intent("code", {"text": "5012345678900"})
+    assert service.snapshot()["devices"]["storage"]["ok"]
+    service.journal.close()
