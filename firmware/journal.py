@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.core.events import Event, ScaleSampled, event_from_dict, event_to_dict
+from firmware.sqlitedb import connect_durable, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -91,11 +92,10 @@ class Journal:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path) if self.path else ":memory:", isolation_level=None)
         if self.path is not None:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db = connect_durable(self.path)
         else:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
             self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
         self._samples: list[tuple[str, float, float, str]] = []  # raw blocks not yet written
@@ -108,13 +108,8 @@ class Journal:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic step: later issues add their rows (the outbox) to the same transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with transaction(self.db) as db:
+            yield db
         self.commits += 1
 
     # -- sessions ------------------------------------------------------------------------------

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from firmware.core.weightbook import KEPT, WeightBook, WeightStats
+from firmware.sqlitedb import connect_durable, transaction
 
 log = logging.getLogger("cartd.book")
 
@@ -59,10 +58,8 @@ class BookStore:
         return self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        db = connect_durable(self.path, check_same_thread=False)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
             db.executescript(SCHEMA)
             db.execute("SELECT count(*) FROM weighings").fetchone()
         except sqlite3.DatabaseError:
@@ -72,16 +69,6 @@ class BookStore:
 
     def close(self) -> None:
         self.db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def _set_marks(self, marks: dict[str, int]) -> None:
         self.db.executemany(
@@ -118,7 +105,7 @@ class BookStore:
         if not learned and not marks:
             return 0
         try:
-            with self._transaction() as db:
+            with transaction(self.db) as db:
                 db.executemany(
                     "INSERT INTO weighings (product, grams, weight) VALUES (?,?,?)",
                     [(product, grams, weight) for product, grams, weight, _confirmed in learned],
@@ -150,7 +137,7 @@ class BookStore:
                 legacy = WeightBook()
             rows = [(key, grams, weight) for key, stats in legacy.entries.items() for grams, weight in stats.weighings]
             counts = [(key, stats.confirmed) for key, stats in legacy.entries.items() if stats.confirmed]
-            with self._transaction() as db:
+            with transaction(self.db) as db:
                 db.executemany("INSERT INTO weighings (product, grams, weight) VALUES (?,?,?)", rows)
                 db.executemany("INSERT OR REPLACE INTO confirmed (product, count) VALUES (?,?)", counts)
             book_json.replace(book_json.with_name(book_json.name + ".imported"))
@@ -162,6 +149,6 @@ class BookStore:
             except ValueError:
                 last_id = 0
             if last_id > self.mark(name):
-                with self._transaction():
+                with transaction(self.db):
                     self._set_marks({name: last_id})
             path.replace(path.with_name(path.name + ".imported"))
