@@ -331,7 +331,8 @@ class Fusion(Deadlines, Corrections):
                 self._settle_held(held, t, "taken out again")
                 return
         if not fits:
-            self._hold_removal(t, -grams, noise)
+            if not self._recount_unknown_out(t, grams):
+                self._hold_removal(t, -grams, noise)
             return
         top = fits[0]
         rivals = [f for f in fits[1:] if f.score >= top.score * self.config.ambiguous_ratio]

@@ -133,6 +133,27 @@ class Corrections(FusionState):
         """Units of a product nobody knows the weight of, scanned together: the cart took the first
         change for one unit. A later change that is that one's half (a third...) says it was two
         (three...) put in together: recount it, and this change is one more."""
+        lump = self._lump_of(t, grams)
+        if lump is None:
+            return False
+        waiting, count = lump
+        self._place_unverified(waiting[count - 1], grams, t)
+        return True
+
+    def _recount_unknown_out(self, t: float, grams: float) -> bool:
+        """The same, seen as one of them is taken out (to put it in again by itself, as the cart asked,
+        or back on the shelf): that weight, no item's on the bill, is a share of the first change."""
+        lump = self._lump_of(t, grams, taken_out=True)
+        if lump is None:
+            return False
+        waiting, count = lump
+        self._take_out([waiting[count - 2]], t, UnitState.LIFTED)
+        return True
+
+    def _lump_of(self, t: float, grams: float, *, taken_out: bool = False) -> tuple[list[Unit], int] | None:
+        """Recount the latest unit of unknown weight whose change is a whole number (2, 3...) of `grams`,
+        from the units of its product still waiting (one more than those waiting fit when `grams` is one
+        of them going in). Returns (the units waiting, the count), the first count - 1 placed with it."""
         pending = [u for u in self._pending_each() if u.product is not None and u.product.weight_g is None]
         for key in dict.fromkeys(u.key for u in pending):
             waiting = sorted((u for u in pending if u.key == key), key=lambda u: u.scanned_t)
@@ -145,7 +166,7 @@ class Corrections(FusionState):
                 assert first.weight_g is not None
                 count = round(first.weight_g / grams)
                 tolerance = max(RECOUNT_REL * first.weight_g, RECOUNT_G * count)
-                if count < 2 or count > len(waiting) or abs(first.weight_g - count * grams) > tolerance:
+                if count < 2 or count > len(waiting) + taken_out or abs(first.weight_g - count * grams) > tolerance:
                     continue
                 each = first.weight_g / count
                 first.placed_with = count
@@ -154,9 +175,8 @@ class Corrections(FusionState):
                 self._place(GroupFit(extra, 0.0, False, [each] * len(extra)), t)
                 for unit in extra:  # they went in with the first, back then
                     unit.placed_t, unit.placed_with = first.placed_t, count
-                self._place_unverified(waiting[count - 1], grams, t)
-                return True
-        return False
+                return waiting, count
+        return None
 
     def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:
         """A unit the cart placed by mistake goes back to waiting for its weight (off the bill)."""

@@ -626,6 +626,25 @@ def test_units_of_unknown_weight_put_in_two_then_one_are_recounted() -> None:
     assert s.bill == [(JAM, 3, 750)] and s.alerts == []
 
 
+def test_two_jars_of_unknown_weight_put_in_together_are_recounted_when_one_is_taken_out() -> None:
+    # the cart asked for the second scan's jar; the shopper lifts one out and puts it in again by itself
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 2 * 341.0).weight(60, -340.5).weight(66, 341.2).end(120)
+    assert s.bill == [(JAM, 2, 500)] and not s.review.required
+    assert s.alerts == [("scan_not_placed", True)]
+    # ... or puts it back on the shelf: one jar stays, and that is what is charged
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 2 * 341.0).weight(60, -340.5).end(120)
+    assert s.bill == [(JAM, 1, 250)] and not s.review.required
+    # ... or scans it again as it goes back in
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 682.0).weight(40, -340.5).scan(43, JAM).weight(45, 341.2).end(80)
+    assert s.bill == [(JAM, 2, 500)] and s.alerts == []
+
+
+def test_weight_out_that_is_no_share_of_a_jar_of_unknown_weight_recounts_nothing() -> None:
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 682.0).weight(60, -250.0).end(120)
+    assert s.bill == [(JAM, 1, 250)] and s.review.required
+    assert ("removal_unidentified", False) in s.alerts and ("scan_not_placed", False) in s.alerts
+
+
 def test_a_jam_scanned_twice_and_put_in_once_stays_one() -> None:
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 341.0).end(80)
     assert s.bill == [(JAM, 1, 250)] and ("scan_not_placed", False) in s.alerts
