@@ -45,6 +45,9 @@ log = logging.getLogger("cartd.service")
 T = TypeVar("T")
 STORAGE_FAULT = "This cart cannot save your basket. Please call a member of staff."
 
+# a scan "not placed" whose product has no known weight, with one unit in that may have been two
+TOGETHER_HINT = "If it went in together with another one, lift one out and put it back in by itself."
+
 HINTS = {
     AlertKind.UNSCANNED_ITEM: "Scan the item you just put in, or take it out.",
     AlertKind.WEIGHT_MISMATCH: "That item does not match the scan. Take it out and scan what you put in.",
@@ -378,7 +381,7 @@ class CartService:
                     "t": round(a.t, 1),
                     "detail": a.detail,
                     "resolved": False,
-                    "hint": HINTS.get(a.kind, ""),
+                    "hint": _hint(basket, a.aid, a.kind),
                     "code": codes.get(a.aid),
                 }
                 for a in basket.open_alerts()
@@ -427,3 +430,21 @@ def _text(args: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not value and not allow_empty):
         raise IntentError("bad_request", f"'{key}' must be a non-empty string")
     return value
+
+
+def _hint(basket: Basket, aid: int, kind: AlertKind) -> str:
+    """What resolves the alert. A scan not placed of a product nobody knows the weight of, with one
+    unit already in: the shopper may have put both in together, which one weighing cannot tell; one
+    lifted out and put back by itself shows it (the core recounts)."""
+    hint = HINTS.get(kind, "")
+    if kind is not AlertKind.SCAN_NOT_PLACED:
+        return hint
+    unit = next((u for u in basket.units.values() if u.alert_id == aid), None)
+    if unit is None or unit.product is None or unit.product.weight_g is not None:
+        return hint
+    lone = [
+        u
+        for u in basket.in_state(UnitState.PLACED)
+        if u.key == unit.key and not u.verified and u.placed_with == 1 and u.weight_g
+    ]
+    return f"{hint} {TOGETHER_HINT}" if lone else hint

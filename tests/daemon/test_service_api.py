@@ -17,6 +17,7 @@ from firmware.journal import Journal
 CATALOG = """code,name,price_cents,sold_by,weight_g
 5012345678900,Canned tomatoes,129,each,452
 4011,Bananas,199,weight,
+4000000000037,Mystery jam,250,each,
 """
 
 
@@ -166,7 +167,7 @@ def test_api_refuses_other_versions_and_long_lines(tmp_path: Path) -> None:
 
 def test_search_lists_produce_first_and_matches_every_word(tmp_path: Path) -> None:
     service, _ = make_service(tmp_path)
-    assert [r["name"] for r in service.search("")] == ["Bananas", "Canned tomatoes"]
+    assert [r["name"] for r in service.search("")] == ["Bananas", "Canned tomatoes", "Mystery jam"]
     assert [r["code"] for r in service.search("can TOM")] == ["5012345678900"]
     assert service.search("bananas split") == []
 
@@ -203,4 +204,23 @@ def test_a_journal_that_cannot_be_written_is_a_storage_fault_not_a_silent_one(tm
         service.journal.db.execute(f"DROP TRIGGER ro_{table}")
     service.intent("code", {"text": "5012345678900"})
     assert service.snapshot()["devices"]["storage"]["ok"]
+    service.journal.close()
+
+
+def test_a_second_jar_of_unknown_weight_not_placed_suggests_lifting_one_out_and_that_resolves_it(
+    tmp_path: Path,
+) -> None:
+    service, clock = make_service(tmp_path)
+    service.intent("start", {})
+    feed_grams(service, clock, 0.0, 2)
+    service.intent("code", {"text": "4000000000037"})
+    service.intent("code", {"text": "4000000000037"})
+    feed_grams(service, clock, 682.0, 60)  # both went in together; the cart counted one
+    service.tick()
+    (alert,) = service.snapshot()["alerts"]
+    assert alert["kind"] == "scan_not_placed" and "lift one out and put it back in by itself" in alert["hint"]
+    feed_grams(service, clock, 341.5, 4)
+    feed_grams(service, clock, 682.5, 4)
+    snap = service.snapshot()
+    assert snap["alerts"] == [] and [(line["qty"], line["amount_cents"]) for line in snap["lines"]] == [(2, 500)]
     service.journal.close()
