@@ -17,6 +17,7 @@ from firmware.core.weightbook import KEPT, WeightBook, WeightStats
 from firmware.sqlitedb import connect_durable, transaction
 
 log = logging.getLogger("cartd.book")
+LEGACY_MARK = "legacy-book-imported"  # set with the imported rows: never imported twice
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS weighings (
@@ -129,6 +130,8 @@ class BookStore:
 
     def import_legacy(self, book_json: Path, mark_files: dict[str, Path]) -> None:
         """An older cart's `weights.json` and mark files, once: then renamed `.imported`."""
+        if book_json.exists() and self.mark(LEGACY_MARK):  # imported, then the power went before the rename
+            book_json.replace(book_json.with_name(book_json.name + ".imported"))
         if book_json.exists():
             try:
                 legacy = WeightBook.from_dict(json.loads(book_json.read_text(encoding="utf-8")))
@@ -140,6 +143,7 @@ class BookStore:
             with transaction(self.db) as db:
                 db.executemany("INSERT INTO weighings (product, grams, weight) VALUES (?,?,?)", rows)
                 db.executemany("INSERT OR REPLACE INTO confirmed (product, count) VALUES (?,?)", counts)
+                self._set_marks({LEGACY_MARK: 1})
             book_json.replace(book_json.with_name(book_json.name + ".imported"))
         for name, path in mark_files.items():
             if not path.exists():

@@ -74,3 +74,15 @@ def test_a_damaged_file_is_moved_aside_and_the_book_relearned(tmp_path: Path) ->
     book.observe("gum", 21.4)
     assert store.save(book) == 1
     assert rows(path) == [("gum", 21.4, 1.0)]
+
+
+def test_an_older_book_is_imported_once_even_if_the_power_went_before_it_was_renamed(tmp_path: Path) -> None:
+    legacy = tmp_path / "weights.json"
+    legacy.write_text('{"gum": {"weighings": [[21.4, 1.0], [21.6, 1.0]], "confirmed": 0}}')
+    store = BookStore(tmp_path / "weights.db")
+    store.import_legacy(legacy, {})
+    assert not legacy.exists()
+    (tmp_path / "weights.json.imported").rename(legacy)  # as if the rename never happened
+    store.import_legacy(legacy, {})
+    assert store.load().entries["gum"].weighings == [(21.4, 1.0), (21.6, 1.0)]
+    assert not legacy.exists()
