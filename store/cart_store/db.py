@@ -7,6 +7,7 @@ an ingest happens in one transaction, so a server killed with -9 keeps all of it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -14,15 +15,24 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
+    select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Session as DbSession
+
+# A cart keeps a product's latest 16 weighings (firmware/core/weightbook.py, KEPT); the store keeps
+# twice that (a cart is not sent its own), so a new cart learns the store in pages, not its history.
+FLEET_KEPT_PER_CODE = 32
 
 
 class Base(DeclarativeBase):
@@ -154,12 +164,27 @@ class FleetWeighing(Base):
     where the catalog gives no weight)."""
 
     __tablename__ = "fleet_weighings"
+    __table_args__ = (Index("fleet_weighings_by_code", "code", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     cart_id: Mapped[str] = mapped_column(String(64), index=True)
     session_id: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(14))
     weight_g: Mapped[float] = mapped_column(Float)
     received_unix: Mapped[float] = mapped_column(Float)
+
+
+def keep_latest_fleet(db: DbSession, codes: Iterable[str]) -> None:
+    """Only the latest `FLEET_KEPT_PER_CODE` fleet weighings of each of these codes are kept: older
+    ones no cart would keep (ids only grow, so a cart polling from an older id just skips them)."""
+    db.flush()
+    for code in sorted(set(codes)):
+        latest = (
+            select(FleetWeighing.id)
+            .where(FleetWeighing.code == code)
+            .order_by(FleetWeighing.id.desc())
+            .limit(FLEET_KEPT_PER_CODE)
+        )
+        db.execute(delete(FleetWeighing).where(FleetWeighing.code == code, FleetWeighing.id.not_in(latest)))
 
 
 def normalise_url(url: str) -> str:
@@ -199,4 +224,6 @@ def make_engine(url: str) -> Engine:
 def open_db(url: str) -> tuple[Engine, sessionmaker[Any]]:
     engine = make_engine(url)
     Base.metadata.create_all(engine)
+    with engine.begin() as connection:  # a store database made before the index was declared
+        connection.execute(text("CREATE INDEX IF NOT EXISTS fleet_weighings_by_code ON fleet_weighings (code, id)"))
     return engine, sessionmaker(engine, expire_on_commit=False)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from cart_store.catalog import lookup
-from cart_store.db import Charge, ConfirmedWeighing, Decision, FleetWeighing, Session
+from cart_store.db import Charge, ConfirmedWeighing, Decision, FleetWeighing, Session, keep_latest_fleet
 
 
 class DecisionError(ValueError):
@@ -84,7 +84,8 @@ def decide(
         db.rollback()
         raise DecisionError("this session was already decided") from None
     db.add(Charge(session_pk=row.id, amount_cents=total, source="review", created_unix=now))
-    for code, weight_g, source in confirmed_weighings(row.weighings, items, identified, row.report["items"]):
+    vouched = confirmed_weighings(row.weighings, items, identified, row.report["items"])
+    for code, weight_g, source in vouched:
         db.add(
             ConfirmedWeighing(
                 cart_id=row.cart_id,
@@ -102,6 +103,7 @@ def decide(
                     cart_id=row.cart_id, session_id=row.session_id, code=code, weight_g=weight_g, received_unix=now
                 )
             )
+    keep_latest_fleet(db, (code for code, _weight_g, source in vouched if source == "approved"))
     row.status = "reviewed"
     try:
         db.commit()

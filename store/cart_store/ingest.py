@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from cart_store.db import Charge, FleetWeighing, Message, Session
+from cart_store.db import Charge, FleetWeighing, Message, Session, keep_latest_fleet
 from cart_store.decisions import staying_on_bill
 from cart_store.schemas import IngestAnswer, SessionMessage
 
@@ -145,12 +145,14 @@ def _store(db: DbSession, message: SessionMessage, digest: str, now: float) -> O
     db.flush()
     if not review:
         db.add(Charge(session_pk=row.id, amount_cents=report.total_cents, source="cart", created_unix=now))
-        for code, grams in settled_weighings(row.weighings, row.report["items"]):
+        learned = settled_weighings(row.weighings, row.report["items"])
+        for code, grams in learned:
             db.add(
                 FleetWeighing(
                     cart_id=row.cart_id, session_id=row.session_id, code=code, weight_g=grams, received_unix=now
                 )
             )
+        keep_latest_fleet(db, (code for code, _grams in learned))
     answer = IngestAnswer(
         receipt_id=row.receipt_id,
         cart_id=message.cart_id,

@@ -266,3 +266,21 @@ def test_a_unit_put_in_with_others_or_taken_out_again_is_not_a_fleet_weighing() 
         {"code": "C", "qty": 1, "weight_g": None},
     ]
     assert settled_weighings(weighings, items) == [("A", 100.0)]
+
+
+def test_the_store_keeps_only_the_latest_fleet_weighings_of_each_product(db_url: str) -> None:
+    from cart_store.db import FLEET_KEPT_PER_CODE, FleetWeighing, keep_latest_fleet, open_db
+    from sqlalchemy import select
+
+    engine, make_session = open_db(db_url)
+    open_db(db_url)  # opened again (the index exists): no error
+    with make_session() as db:
+        for n in range(FLEET_KEPT_PER_CODE + 8):
+            db.add(FleetWeighing(cart_id="cart-b", session_id=f"s{n}", code="A", weight_g=100.0 + n, received_unix=0))
+        db.add(FleetWeighing(cart_id="cart-b", session_id="s0", code="B", weight_g=50.0, received_unix=0))
+        keep_latest_fleet(db, ["A", "A"])
+        db.commit()
+        kept = db.execute(select(FleetWeighing.code, FleetWeighing.weight_g).order_by(FleetWeighing.id)).all()
+    assert [g for code, g in kept if code == "A"] == [100.0 + n for n in range(8, FLEET_KEPT_PER_CODE + 8)]
+    assert [g for code, g in kept if code == "B"] == [50.0]
+    engine.dispose()
