@@ -102,8 +102,10 @@ class Journal:
         self.commits = 0  # transactions committed: a write that went through (after a failed one)
 
     def close(self) -> None:
-        self.flush_samples()
-        self.db.close()
+        try:
+            self.flush_samples()
+        finally:  # samples that cannot be written are lost; the connection is closed all the same
+            self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
