@@ -44,11 +44,16 @@ def render(snapshot: dict) -> str:
     for alert in snapshot["alerts"]:
         out.append(f"  ! {alert['kind']}: {alert['detail']} -- {alert['hint']}")
     out.append(bill_row("total", snapshot["total_cents"], currency))
-    scale = snapshot["devices"]["scale"]
-    out.append(
+    devices = snapshot["devices"]
+    scale = devices["scale"]
+    status = (
         f"  scale {'ok' if scale['ok'] else 'FAULT'} {scale.get('level_g', 0):.0f} g"
-        f"  camera {'ok' if snapshot['devices']['camera']['ok'] else 'FAULT'}"
+        f"  camera {'ok' if devices['camera']['ok'] else 'FAULT'}"
     )
+    storage = devices.get("storage") or {}
+    if not storage.get("ok", True):  # named only when the journal cannot be written
+        status += f"  storage FAULT: {storage.get('detail', '')}"
+    out.append(status)
     return "\n".join(out)
 
 

@@ -30,3 +30,6 @@ def test_watch_renders_a_snapshot() -> None:
     assert "Tinned tomatoes" in text and "x2" in text and "£2.58" in text
     assert "(scanned, not in yet) Gum" in text
     assert "! unscanned_item" in text and "camera FAULT" in text
+    assert "storage" not in text
+    snapshot["devices"]["storage"] = {"ok": False, "detail": "call staff"}
+    assert "storage FAULT: call staff" in render(snapshot)
