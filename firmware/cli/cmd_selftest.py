@@ -1,4 +1,4 @@
-"""`cartctl selftest [--port P] [--camera C] [--store URL] [--seconds 30] [--config FILE]`: check the
+"""`cartctl selftest [--port P] [--camera C] [--store URL] [--state-dir D] [--seconds 30] [--config FILE]`: check the
 cart's parts one by one, one line each (ok / FAIL / skip), then a summary line. Exit code 0 when no
 check failed, 1 otherwise, 2 on bad usage: for scripts and rigs.
 
@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 DEFAULT_DIVISION_G = 10.0
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("selftest", help="check camera, scale, model, store and clock; exit 0 if all ok")
+    parser = subparsers.add_parser(
+        "selftest", help="check camera, scale, model, store, storage and clock; exit 0 if all ok"
+    )
     parser.add_argument("--config", help="cartd config to take the parts from")
     parser.add_argument("--port", help="scale MCU serial port (default: the config's [scale] port)")
     parser.add_argument("--calibration", help="calibration TOML (default: the config's, else the standard path)")
@@ -26,6 +29,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--store", help="store base URL (default: the config's [store] url)")
     parser.add_argument("--verifier", help="verifier to load (default: the config's, else 'rule')")
     parser.add_argument("--profile", help="device profile: the division e the scale is checked against")
+    parser.add_argument("--state-dir", help="cartd's state folder (default: the config's, else /var/lib/smartcart)")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the scale is watched (default 30)")
     parser.add_argument("--json", action="store_true", help="one JSON object a check, then a summary object")
     parser.add_argument("--write-card", metavar="FILE", help="write the test card image and exit")
@@ -33,8 +37,6 @@ def register(subparsers: Any) -> None:
 
 
 def _capture(spec: str) -> Any:
-    from pathlib import Path
-
     import cv2
 
     from firmware.camera.camera import CameraSettings, open_v4l2
@@ -85,6 +87,10 @@ def _checks(args: argparse.Namespace, config: Any) -> list[Any]:
     else:
         result, store_time = st.check_store(store)
         results.append(result)
+    from firmware.daemon.config import DaemonSection
+
+    state_dir = args.state_dir or (config.daemon.state_dir if config else DaemonSection().state_dir)
+    results.append(st.check_storage(Path(state_dir)))
     results.append(st.check_clock(store_time=store_time))
     return results
 

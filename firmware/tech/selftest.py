@@ -6,6 +6,7 @@
   smallest permissible error, so the averaged reading's 3 sigma and the drift must stay within it);
 - model: the configured verifier loads (firmware.verifiers);
 - store: the store answers HTTP within a short timeout;
+- storage: cartd's state folder (journal, weight book) can be written and synced, with room to spare;
 - clock: the wall clock is not before this software was installed, and agrees with the store's.
 """
 
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import email.utils
 import math
+import os
+import shutil
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +33,8 @@ from firmware.tech.testcard import TEST_CARD_CODE
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 MAX_CLOCK_SKEW_S = 300.0
+# the journal's retention keeps it near 300 MB (100 sessions' samples at 0.15 MB a minute of shopping)
+MIN_FREE_MB = 512.0
 
 
 @dataclass
@@ -187,6 +193,35 @@ def check_store(url: str, timeout_s: float = 3.0) -> tuple[CheckResult, float | 
     if status != 200:
         return CheckResult("store", FAIL, f"{target} answered HTTP {status} ({ms:.0f} ms)", figures), store_time
     return CheckResult("store", OK, f"{target} answered in {ms:.0f} ms", figures), store_time
+
+
+def check_storage(state_dir: Path, min_free_mb: float = MIN_FREE_MB) -> CheckResult:
+    """A file written and fsynced in cartd's state folder, and the room left there: an SD card gone
+    read-only (ext4 does that after an error) or full fails, before a shopper meets it."""
+    if not state_dir.is_dir():
+        return CheckResult("storage", SKIP, f"{state_dir} does not exist (cartd has not run here)")
+    try:
+        fd, probe = tempfile.mkstemp(dir=state_dir, prefix=".selftest-")
+        try:
+            os.write(fd, b"cartctl selftest\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        return CheckResult("storage", FAIL, f"cannot write to {state_dir}: {exc.strerror or exc}")
+    free_mb = shutil.disk_usage(state_dir).free / 1e6
+    used = {
+        name: sum(p.stat().st_size for p in state_dir.glob(f"{name}*") if p.is_file()) / 1e6
+        for name in ("journal.db", "weights.db")
+    }
+    figures = {"free_mb": round(free_mb, 1), **{f"{k.split('.')[0]}_mb": round(v, 1) for k, v in used.items()}}
+    detail = (
+        f"{free_mb:.0f} MB free in {state_dir}; journal {used['journal.db']:.1f} MB, book {used['weights.db']:.1f} MB"
+    )
+    if free_mb < min_free_mb:
+        return CheckResult("storage", FAIL, f"{detail} (< {min_free_mb:.0f} MB)", figures)
+    return CheckResult("storage", OK, detail, figures)
 
 
 def install_time(package_dir: Path | None = None) -> float:

@@ -46,17 +46,20 @@ def calibration(tmp_path: Path) -> Path:
     return save(Calibration(OFFSET, COUNTS_PER_GRAM), tmp_path / "calibration.toml")
 
 
-def test_healthy_cart_passes(emulator: Callable[..., Path], store: str, calibration: Path, capsys) -> None:
+def test_healthy_cart_passes(
+    tmp_path: Path, emulator: Callable[..., Path], store: str, calibration: Path, capsys
+) -> None:
     port = emulator(scripted_counts([(10, 0.0)]))
     args = ["selftest", "--port", str(port), "--calibration", str(calibration), "--camera", "test-card"]
-    code = main([*args, "--store", store, "--seconds", "2"])
+    (tmp_path / "state").mkdir()
+    code = main([*args, "--store", store, "--seconds", "2", "--state-dir", str(tmp_path / "state")])
     out = capsys.readouterr().out.splitlines()
     assert code == 0, out
-    assert [line.split()[:2] for line in out[:5]] == [
-        ["ok", "camera"], ["ok", "scale"], ["ok", "model"], ["ok", "store"], ["ok", "clock"],
+    assert [line.split()[:2] for line in out[:6]] == [
+        ["ok", "camera"], ["ok", "scale"], ["ok", "model"], ["ok", "store"], ["ok", "storage"], ["ok", "clock"],
     ]  # fmt: skip
-    assert TEST_CARD_CODE in out[0] and "s from the store's clock" in out[4]
-    assert out[-1] == "5 ok, 0 failed, 0 skipped"
+    assert TEST_CARD_CODE in out[0] and "MB free in" in out[4] and "s from the store's clock" in out[5]
+    assert out[-1] == "6 ok, 0 failed, 0 skipped"
 
 
 def test_faults_fail_their_checks(tmp_path: Path, emulator: Callable[..., Path], calibration: Path, capsys) -> None:
@@ -65,19 +68,23 @@ def test_faults_fail_their_checks(tmp_path: Path, emulator: Callable[..., Path],
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((480, 640, 3), 200, np.uint8))
     args = ["selftest", "--port", str(port), "--calibration", str(calibration), "--camera", str(blank)]
-    code = main([*args, "--store", "http://127.0.0.1:9", "--seconds", "2", "--verifier", "nonesuch"])
+    faults = ["--store", "http://127.0.0.1:9", "--verifier", "nonesuch", "--state-dir", str(tmp_path / "none")]
+    code = main([*args, *faults, "--seconds", "2"])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
-    status = {line.split()[1]: line.split()[0] for line in out[:5]}
-    assert status == {"camera": "FAIL", "scale": "FAIL", "model": "FAIL", "store": "FAIL", "clock": "ok"}
+    status = {line.split()[1]: line.split()[0] for line in out[:6]}
+    assert status == {
+        "camera": "FAIL", "scale": "FAIL", "model": "FAIL", "store": "FAIL", "storage": "skip", "clock": "ok",
+    }  # fmt: skip
     scale_line = next(line for line in out if line.split()[1] == "scale")
     assert "drift +" in scale_line and "> 0.5e = 5 g" in scale_line
 
 
 def test_missing_parts_are_skipped_and_missing_calibration_fails(tmp_path: Path, capsys) -> None:
-    code = main(["selftest", "--seconds", "1"])
+    code = main(["selftest", "--seconds", "1", "--state-dir", str(tmp_path / "none")])
     out = capsys.readouterr().out
     assert code == 0 and "skip camera" in out and "skip scale" in out and "skip store" in out
+    assert "skip storage" in out
     code = main(["selftest", "--port", "loop://", "--calibration", str(tmp_path / "none.toml"), "--seconds", "1"])
     assert code == 1 and "run cartctl calibrate" in capsys.readouterr().out
 
@@ -95,6 +102,20 @@ def test_camera_reading_another_code_fails() -> None:
     other = cv2.cvtColor(render_card("4006381333931"), cv2.COLOR_GRAY2BGR)
     result = st.check_camera(EmulatedCamera([other]).open(), frames=2)
     assert result.status == st.FAIL and "read 4006381333931 instead" in result.detail
+
+
+def test_storage_fails_when_it_cannot_be_written_or_is_nearly_full(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "journal.db").write_bytes(b"x" * 2_000_000)
+    result = st.check_storage(tmp_path)
+    assert result.status == st.OK and "journal 2.0 MB" in result.detail
+    assert st.check_storage(tmp_path, min_free_mb=1e12).status == st.FAIL
+
+    def read_only(*_args: object, **_kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(st.tempfile, "mkstemp", read_only)
+    result = st.check_storage(tmp_path)
+    assert result.status == st.FAIL and "Read-only file system" in result.detail
 
 
 def test_clock_rules() -> None:
