@@ -14,6 +14,7 @@ saved keeps what it learned since the last save in `unsaved`.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,18 +35,26 @@ class WeightStats:
     units counted as one taught a wrong weighing now and then, and a mean over all of them would carry
     it for ever (a product with no catalog weight would never be trusted again)."""
 
-    weighings: list[tuple[float, float]] = field(default_factory=list)  # (grams, weight), oldest first
+    # grams and weight of each weighing, interleaved, oldest first: a flat array, as a store's book
+    # holds thousands of products (a list of tuples took six times the memory)
+    packed: array = field(default_factory=lambda: array("d"))
     confirmed: int = 0
     _summary: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
 
     @property
+    def weighings(self) -> list[tuple[float, float]]:
+        """(grams, weight) of each weighing kept, oldest first."""
+        data = self.packed
+        return [(data[i], data[i + 1]) for i in range(0, len(data), 2)]
+
+    @property
     def n(self) -> float:
         """Weighted count of the weighings kept."""
-        return sum(w for _, w in self.weighings)
+        return sum(self.packed[1::2])
 
     def add(self, grams: float, weight: float = 1.0) -> None:
-        self.weighings.append((grams, weight))
-        del self.weighings[:-KEPT]
+        self.packed.extend((grams, weight))
+        del self.packed[: -2 * KEPT]
         self._summary = None
 
     def summary(self) -> tuple[float, float, float]:
