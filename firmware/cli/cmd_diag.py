@@ -1,7 +1,8 @@
 """`cartctl diag [--out FILE] [--config FILE] [--secrets FILE] [--port P] [--log FILE ...]`: write a
 support bundle (tar.gz, mode 0600): the config without secrets, versions, recent journal entries,
-the scale link's figures, the calibration and logs. The credential is never copied and every text
-is scrubbed; a bundle that would still hold the secret is refused. Exit codes: 0 written, 1 refused.
+the state folder's storage (writable, room left, journal and weight book sizes), the scale link's
+figures, the calibration and logs. The credential is never copied and every text is scrubbed; a
+bundle that would still hold the secret is refused. Exit codes: 0 written, 1 refused.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from firmware.daemon.config import ConfigError, load_config
     from firmware.scale.calibration import default_path
     from firmware.tech import diag
+    from firmware.tech.selftest import check_storage
 
     config_path = Path(args.config)
     info, secrets = diag.credential_info(Path(args.secrets))
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     if journal.is_dir():
         journal = journal / "journal.db"
     bundle.add_json("journal.json", diag.journal_recent(journal, max(0, args.entries)))
+    storage = check_storage(journal.parent)  # the SD card: writable, room left, journal and book sizes
+    bundle.add_json("storage.json", {"status": storage.status, "detail": storage.detail, **storage.figures})
     port = args.port or (config.scale.port if config else "")
     if port:
         bundle.add_json("link.json", diag.link_figures(port, args.link_seconds))

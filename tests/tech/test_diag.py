@@ -48,7 +48,7 @@ def test_bundle_has_the_parts_and_no_secret(tmp_path: Path, capsys) -> None:
     members = _members(out)
     assert set(members) >= {
         "diag/config/cartd.toml", "diag/credential.json", "diag/versions.json", "diag/journal.json",
-        "diag/link.json", "diag/logs/cartd.log", "diag/bundle.json",
+        "diag/link.json", "diag/logs/cartd.log", "diag/bundle.json", "diag/storage.json",
     }  # fmt: skip
     blob = b"\n".join(members.values()).decode()
     for form in forms:
@@ -57,6 +57,8 @@ def test_bundle_has_the_parts_and_no_secret(tmp_path: Path, capsys) -> None:
     assert "user=bob" in blob  # only secrets are hidden
     journal_json = json.loads(members["diag/journal.json"])
     assert journal_json["entries"][0]["kind"] == "debug" and journal_json["sessions"][0]["cart_id"] == "cart-9"
+    storage = json.loads(members["diag/storage.json"])
+    assert storage["status"] == "ok" and storage["free_mb"] > 0 and storage["journal_mb"] > 0
     link = json.loads(members["diag/link.json"])
     assert link["identity"]["board"] == "fake-mcu" and link["stats"]["samples"] > 0
     credential = json.loads(members["diag/credential.json"])
