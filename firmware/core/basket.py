@@ -125,6 +125,15 @@ class Basket:
     def in_state(self, *states: UnitState) -> list[Unit]:
         return [u for u in self.units.values() if u.state in states]
 
+    def guessed_alone(self, key: str) -> list[Unit]:
+        """Units of this product placed as one, unverified: for a product nobody knows the weight of,
+        the cart's guess at a change that may have been two or more put in together."""
+        return [
+            u
+            for u in self.in_state(UnitState.PLACED)
+            if u.key == key and not u.verified and u.placed_with == 1 and u.weight_g
+        ]
+
     def open_alerts(self) -> list[Alert]:
         return [a for a in self.alerts if not a.resolved]
 

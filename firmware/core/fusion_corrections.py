@@ -157,12 +157,7 @@ class Corrections(FusionState):
         pending = [u for u in self._pending_each() if u.product is not None and u.product.weight_g is None]
         for key in dict.fromkeys(u.key for u in pending):
             waiting = sorted((u for u in pending if u.key == key), key=lambda u: u.scanned_t)
-            guessed = [
-                u
-                for u in self.basket.in_state(UnitState.PLACED)
-                if u.key == key and not u.verified and u.placed_with == 1 and u.weight_g
-            ]
-            for first in sorted(guessed, key=lambda u: -(u.placed_t or 0.0)):
+            for first in sorted(self.basket.guessed_alone(key), key=lambda u: -(u.placed_t or 0.0)):
                 assert first.weight_g is not None
                 count = round(first.weight_g / grams)
                 tolerance = max(RECOUNT_REL * first.weight_g, RECOUNT_G * count)

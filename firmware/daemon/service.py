@@ -442,9 +442,4 @@ def _hint(basket: Basket, aid: int, kind: AlertKind) -> str:
     unit = next((u for u in basket.units.values() if u.alert_id == aid), None)
     if unit is None or unit.product is None or unit.product.weight_g is not None:
         return hint
-    lone = [
-        u
-        for u in basket.in_state(UnitState.PLACED)
-        if u.key == unit.key and not u.verified and u.placed_with == 1 and u.weight_g
-    ]
-    return f"{hint} {TOGETHER_HINT}" if lone else hint
+    return f"{hint} {TOGETHER_HINT}" if basket.guessed_alone(unit.key) else hint
