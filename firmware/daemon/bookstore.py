@@ -44,6 +44,7 @@ class BookStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._pending_marks: dict[str, int] = {}  # given to a save that did not go through: written with the next
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = self._open()
@@ -95,15 +96,21 @@ class BookStore:
         return book
 
     def mark(self, name: str) -> int:
-        """The id of the last store weighing of this stream (`fleet`, `confirmed`) already in the book."""
+        """The id of the last store weighing of this stream (`fleet`, `confirmed`) saved with the book."""
         row = self.db.execute("SELECT last_id FROM marks WHERE name = ?", (name,)).fetchone()
         return int(row[0]) if row else 0
+
+    def learned_to(self, name: str) -> int:
+        """The id of the last store weighing of this stream in the book in memory: past `mark` when a
+        save failed (it is written with the next), so the runner offering them again is not learned twice."""
+        return self._pending_marks.get(name) or self.mark(name)
 
     def save(self, book: WeightBook, marks: dict[str, int] | None = None) -> int:
         """Add what the book learned since the last save, and the marks, in one transaction.
         Returns the number of weighings written."""
         learned = book.take_unsaved()
-        if not learned and not marks:
+        self._pending_marks.update(marks or {})
+        if not learned and not self._pending_marks:
             return 0
         try:
             with transaction(self.db) as db:
@@ -122,10 +129,11 @@ class BookStore:
                         "(SELECT id FROM weighings WHERE product = ? ORDER BY id DESC LIMIT ?)",
                         (product, product, KEPT),
                     )
-                self._set_marks(marks or {})
+                self._set_marks(self._pending_marks)
         except BaseException:
             book.unsaved = learned + (book.unsaved or [])  # not written: offered again at the next save
             raise
+        self._pending_marks.clear()
         return len(learned)
 
     def import_legacy(self, book_json: Path, mark_files: dict[str, Path]) -> None:

@@ -85,7 +85,6 @@ class Daemon:
             {CONFIRMED_MARK: self.state_dir / LEGACY_CONFIRMED_FILE, FLEET_MARK: self.state_dir / LEGACY_FLEET_FILE},
         )
         self.book = self.books.load()
-        self.learned_to: dict[str, int] = {}  # id of the last store weighing learned, by mark
         self.service = CartService(
             self.catalog,
             self.journal,
@@ -160,8 +159,7 @@ class Daemon:
         self._learn(weighings, FLEET_MARK, confirmed=False)
 
     def _learn(self, weighings: list[Any], mark: str, *, confirmed: bool) -> None:
-        # in memory first: when a save failed, the runner offers these again and the book has them already
-        last_id = max(self.books.mark(mark), self.learned_to.get(mark, 0))
+        last_id = self.books.learned_to(mark)
         for weighing in sorted(weighings, key=lambda w: w.id):
             if weighing.id <= last_id:
                 continue
@@ -173,7 +171,6 @@ class Daemon:
             if product.by_weight:
                 continue
             self.book.observe(product.key, weighing.weight_g, confirmed=confirmed)
-        self.learned_to[mark] = last_id
         self.books.save(self.book, {mark: last_id})  # the weighings and how far they go: both or neither
 
     def _save_book(self) -> None:
