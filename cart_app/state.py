@@ -15,6 +15,7 @@ from kivy.properties import BooleanProperty, DictProperty, ListProperty, Numeric
 from firmware.core.money import format_cents
 
 STATES = ("idle", "shopping", "checkout", "ended")
+DEVICES = ("scale", "camera", "store", "storage")  # cartd's snapshot `devices`, in the order shown
 
 
 class CartState(EventDispatcher):

@@ -14,6 +14,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 
 from cart_app import theme
+from cart_app.state import DEVICES
 
 SHOPPING_SCREENS = ("basket", "produce", "remove")
 
@@ -31,7 +32,7 @@ def screen_for(state: str, receipt: Any, current: str) -> str:
 
 def device_markup(devices: dict[str, Any]) -> str:
     parts = []
-    for name in ("scale", "camera", "store", "storage"):
+    for name in DEVICES:
         device = devices.get(name)
         if device is None:
             continue
