@@ -133,7 +133,7 @@ class Corrections(FusionState):
         """Units of a product nobody knows the weight of, scanned together: the cart took the first
         change for one unit. A later change that is that one's half (a third...) says it was two
         (three...) put in together: recount it, and this change is one more."""
-        lump = self._lump_of(t, grams)
+        lump = self._recount_lump(t, grams)
         if lump is None:
             return False
         waiting, count = lump
@@ -143,14 +143,14 @@ class Corrections(FusionState):
     def _recount_unknown_out(self, t: float, grams: float) -> bool:
         """The same, seen as one of them is taken out (to put it in again by itself, as the cart asked,
         or back on the shelf): that weight, no item's on the bill, is a share of the first change."""
-        lump = self._lump_of(t, grams, taken_out=True)
+        lump = self._recount_lump(t, grams, taken_out=True)
         if lump is None:
             return False
         waiting, count = lump
         self._take_out([waiting[count - 2]], t, UnitState.LIFTED)
         return True
 
-    def _lump_of(self, t: float, grams: float, *, taken_out: bool = False) -> tuple[list[Unit], int] | None:
+    def _recount_lump(self, t: float, grams: float, *, taken_out: bool = False) -> tuple[list[Unit], int] | None:
         """Recount the latest unit of unknown weight whose change is a whole number (2, 3...) of `grams`,
         from the units of its product still waiting (one more than those waiting fit when `grams` is one
         of them going in). Returns (the units waiting, the count), the first count - 1 placed with it."""
