@@ -247,18 +247,26 @@ class Journal:
         self.flush_samples()
         newest_first = self.db.execute(
             "SELECT session_id, state = 'ended' AND session_id NOT IN"
-            " (SELECT session_id FROM outbox WHERE acked_unix IS NULL) FROM sessions ORDER BY rowid DESC"
+            " (SELECT session_id FROM outbox WHERE acked_unix IS NULL),"
+            " EXISTS (SELECT 1 FROM samples WHERE samples.session_id = sessions.session_id)"
+            " FROM sessions ORDER BY rowid DESC"
         ).fetchall()
-        thin = [sid for i, (sid, done) in enumerate(newest_first) if done and keep_samples <= i < keep_sessions]
-        drop = [sid for i, (sid, done) in enumerate(newest_first) if done and i >= max(keep_sessions, keep_samples)]
-        thinned = 0
+        # only sessions still holding samples are thinned: about one a close, not every one kept
+        thin = [
+            sid
+            for i, (sid, done, sampled) in enumerate(newest_first)
+            if done and sampled and keep_samples <= i < keep_sessions
+        ]
+        drop = [sid for i, (sid, done, _) in enumerate(newest_first) if done and i >= max(keep_sessions, keep_samples)]
+        if not thin and not drop:
+            return 0, 0
         with self.transaction() as db:
             for session_id in thin:
-                thinned += db.execute("DELETE FROM samples WHERE session_id = ?", (session_id,)).rowcount > 0
+                db.execute("DELETE FROM samples WHERE session_id = ?", (session_id,))
             for session_id in drop:
                 for table in ("samples", "entries", "outbox", "sessions"):
                     db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
-        return thinned, len(drop)
+        return len(thin), len(drop)
 
     # -- outbox delivery (firmware/sync) --------------------------------------------------------
     # Rows are found and acknowledged by row_id only, never by time: a Pi has no RTC and its

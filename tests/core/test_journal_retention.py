@@ -70,5 +70,7 @@ def test_old_sessions_lose_their_samples_then_go_but_nothing_undelivered_or_open
     assert with_samples == {"undelivered", "abandoned", "open", "s4", "s5"}
     assert journal.db.execute("SELECT count(*) FROM entries WHERE session_id IN ('s0','s1')").fetchone() == (0,)
     assert journal.outbox_pending() == 1  # the undelivered report is still there to send
-    assert journal.prune(keep_samples=2, keep_sessions=4) == (0, 0)  # nothing more to do
+    commits = journal.commits
+    assert journal.prune(keep_samples=2, keep_sessions=4) == (0, 0)  # nothing more to do ...
+    assert journal.commits == commits  # ... and no write to the card for it
     journal.close()
