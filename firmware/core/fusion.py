@@ -113,18 +113,6 @@ class Fusion(Deadlines, Corrections):
         if not unit.by_weight and not self._claim_crept(unit, t) and not self._retake_weak_claim(unit, t):
             self._retake_revision(unit, t)
 
-    def _scans_crossed(self, held: HeldChange, unit: Unit) -> bool:
-        """Would pairing `held` with `unit` cross another scan? Another product was scanned before the
-        weight went in (and did not fit it) or between the weight and this scan. An item of unknown
-        weight claiming it then is a story weight cannot check, and the usual story is that other
-        scan's item going in with a weight unlike its own: a swap, so the weight stays unexplained."""
-        if held.mismatch_uid is not None and held.mismatch_uid != unit.uid:
-            return True
-        return any(
-            u is not unit and u.product is not None and held.t < u.scanned_t < unit.scanned_t
-            for u in self.basket.units.values()
-        )
-
     def _claim_crept(self, unit: Unit, t: float) -> bool:
         """A light item put in gently and scanned just after: its change looked like creep, but the
         scan's product fits it (scanned first, `_fits_pending` catches the same)."""

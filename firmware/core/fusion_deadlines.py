@@ -70,6 +70,8 @@ class Deadlines(FusionState):
             if unit.by_weight:
                 if t - held.t > self.config.produce_wait_s + self.config.grace_s:
                     continue  # only weight that went in about when it was keyed can be the produce
+                if self._scans_crossed(held, unit):
+                    continue
                 self._place_unverified(unit, held.delta_g, t)
                 self._settle_held(held, t, "keyed after it went in")
                 return True

@@ -160,6 +160,19 @@ class FusionState:
         """One unit in, taking all of `grams`, on a story its expected weight cannot check."""
         self._place(GroupFit([unit], 0.0, False, [grams]), t)
 
+    def _scans_crossed(self, held: HeldChange, unit: Unit) -> bool:
+        """Would pairing `held` with `unit` cross another scan? Another product was scanned before the
+        weight went in (and did not fit it) or between the weight and this scan. An item whose weight
+        cannot check the story (unknown weight, or produce sold by weight) claiming it then is no
+        better than the usual story, that other scan's item going in with a weight unlike its own: a
+        swap, so the weight stays unexplained."""
+        if held.mismatch_uid is not None and held.mismatch_uid != unit.uid:
+            return True
+        return any(
+            u is not unit and u.product is not None and held.t < u.scanned_t < unit.scanned_t
+            for u in self.basket.units.values()
+        )
+
     def _revise(self, unit: Unit, grams: float, t: float) -> None:
         """A placed unit's weight, and so its price when sold by weight, corrected."""
         self.matcher.relearn(unit, unit.weight_g or 0.0, grams)
