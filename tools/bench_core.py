@@ -44,7 +44,7 @@ _worker: dict[str, Any] = {}
 WARMUP_STREAM = 0x3A12  # rng stream of the warm-up sessions, apart from the measured ones
 
 
-def _init(seed: int, verifier: str, save: str | None, learn: bool) -> None:
+def _init(seed: int, verifier: str, save: str | None, learn: bool, sps: float = 80.0) -> None:
     store = store_for_seed(seed)
     folder = Path(tempfile.mkdtemp(prefix="bench-core-"))
     write_catalog(store, folder / "catalog.csv")
@@ -56,6 +56,7 @@ def _init(seed: int, verifier: str, save: str | None, learn: bool) -> None:
         save=Path(save) if save else None,
         learn=learn,
         book=None,
+        sps=sps,
     )
 
 
@@ -99,7 +100,7 @@ def _staff_vouched(
 
 def _generated(store: Any, rng_seed: list[int], sid: str, kind: str, unit: str) -> tuple[Any, Trace]:
     """A session from the generator, and its trace as the replay reads it (never written to disk)."""
-    session = generate_session(store, rng_seed, sid, kind, 80.0, unit)
+    session = generate_session(store, rng_seed, sid, kind, _worker.get("sps", 80.0), unit)
     return session, parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
 
 
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         help="first run this many other sessions in the same store, pooling what the carts learned "
         "into a store-wide weight book every cart starts from (a store in service, not a new one)",
     )
+    parser.add_argument(
+        "--sps", type=float, default=80.0, help="the scale's sample rate (an HX711 runs at 80, or 10 when so strapped)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     carts = max(1, args.carts)
     per_cart = [jobs[i * len(jobs) // carts : (i + 1) * len(jobs) // carts] for i in range(carts)]
     started = time.perf_counter()
-    init = (args.seed, args.verifier, args.save_failures, not args.no_learning)
+    init = (args.seed, args.verifier, args.save_failures, not args.no_learning, args.sps)
     store_book = WeightBook()
     with multiprocessing.Pool(args.workers, _init, init) as pool:
         if args.warmup > 0 and not args.no_learning:
@@ -170,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(
         seed=args.seed,
         verifier=args.verifier,
+        sps=args.sps,
         bench_wall_s=round(elapsed, 1),
         learning="off"
         if args.no_learning
@@ -209,9 +214,10 @@ def summarise(results: list[tuple[Score, float, float, str]]) -> dict[str, Any]:
 
 
 def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, str]]) -> None:
+    rate = "" if f.get("sps", 80.0) == 80.0 else f", scale at {f['sps']:g} samples/s"
     print(
         f"cart-core benchmark: {f['sessions']} sessions (seed {f['seed']}, verifier {f['verifier']}, "
-        f"weight learning: {f['learning']}), "
+        f"weight learning: {f['learning']}{rate}), "
         f"{f['honest']} honest, {f['incidents']} with one incident; {f['bench_wall_s']} s"
     )
     print(f"  honest sessions needing review   {f['honest_reviews_per_1000']:8.1f} per 1,000   (goal <= 10)")
