@@ -42,6 +42,7 @@ from firmware.core.fusion_corrections import Corrections
 from firmware.core.fusion_deadlines import Deadlines
 from firmware.core.fusion_state import Announcement, Effect, FusionConfig, Phase, WeakClaim, _bill_of, _Tick
 from firmware.core.grouping import GroupFit
+from firmware.core.gtin import is_plu
 
 __all__ = ["Announcement", "Effect", "Fusion", "FusionConfig", "Phase"]
 
@@ -250,14 +251,28 @@ class Fusion(Deadlines, Corrections):
         began = t - settle_s
         return settle_s == 0.0 or began - max(u.scanned_t for u in fit.units) <= self.config.prompt_s
 
+    def _fit_keyed_before(
+        self, pending: list[Unit], grams: float, noise: float, t: float, began: float
+    ) -> GroupFit | None:
+        """The best placement, first among scans made before this weight began to move: produce is keyed,
+        then weighed, so a piece keyed while a weight was already moving is the next thing to go in, not
+        part of this one (two lemons keyed one by one, the second keyed as the first settles). Failing a
+        verified fit without them, all pending units (a piece put in, then keyed)."""
+        early = [u for u in pending if not (is_plu(u.key) and u.scanned_t > began)]
+        if len(early) < len(pending):
+            fit = self.matcher.best_placement(early, grams, noise, t)
+            if fit is not None and fit.verified:
+                return fit
+        return self.matcher.best_placement(pending, grams, noise, t)
+
     def _weight_in(self, t: float, grams: float, noise: float, mismatch: int | None) -> None:
         pending = self._pending_each()
         self.matcher.pending_count = len(pending)
-        fit = self.matcher.best_placement(pending, grams, noise, t)
+        began = t - self.matcher.settle_s
+        fit = self._fit_keyed_before(pending, grams, noise, t, began)
         produce = [u for u in self.basket.in_state(UnitState.PENDING) if u.by_weight]
         # produce keyed since the fitting scans, before this weight began to move: its weight comes first
         # (keyed while the weight was already moving, it is the next thing to go in)
-        began = t - self.matcher.settle_s
         keyed_last = fit is not None and any(
             max(u.scanned_t for u in fit.units) < p.scanned_t <= began for p in produce
         )

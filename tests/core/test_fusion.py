@@ -613,6 +613,16 @@ def test_a_lemon_and_a_bottle_do_not_fit_a_third_of_their_weight() -> None:
     assert s.bill == []
 
 
+def test_a_piece_keyed_while_the_last_one_settles_is_the_next_to_go_in() -> None:
+    # lemons keyed one by one; a big one (158 g, as much like two as one) moves in from 480.6 s and
+    # settles at 483 s; the next lemon is keyed at 482.2 s, while the first was still moving in
+    s = pieces_session().plu(479.0, "4053").plu(482.2, "4053")
+    settled(s, 483.0, 158.8, 2.4)
+    settled(s, 487.7, 95.4, 1.2).end(520)
+    assert s.bill == [("4053", 2, 118)] and s.alerts == []
+    assert [u.weight_g for u in s.fusion.basket.units.values()] == [158.8, 95.4]
+
+
 def test_a_pack_a_few_percent_off_its_catalog_weight_still_fits() -> None:
     s = Session().scan(1, TOMATOES).weight(3, 452 * 1.11).end(30)  # 5 % catalog error, a unit 6 % heavy
     assert s.bill == [(TOMATOES, 1, 129)] and s.alerts == []
