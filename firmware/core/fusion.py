@@ -162,7 +162,7 @@ class Fusion(Deadlines, Corrections):
         pending = [u for u in self.basket.in_state(UnitState.PENDING) if u.key == key]
         if pending:
             unit = max(pending, key=lambda u: u.scanned_t)
-            unit.state = UnitState.CANCELLED
+            unit.state, unit.left_t = UnitState.CANCELLED, t
             self._emit(t, "scan.cancelled", uid=unit.uid, code=unit.code)
             self._resolve(unit.alert_id, t, "scan withdrawn by the shopper")
             return

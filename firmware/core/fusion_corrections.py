@@ -155,6 +155,8 @@ class Corrections(FusionState):
         from the units of its product still waiting (one more than those waiting fit when `grams` is one
         of them going in). Returns (the units waiting, the count), the first count - 1 placed with it."""
         pending = [u for u in self._pending_each() if u.product is not None and u.product.weight_g is None]
+        if taken_out:  # "remove" tapped for the waiting scan, then one lifted: it was the unit in the lump
+            pending += sorted(self._withdrawn(t), key=lambda u: -u.scanned_t)
         for key in dict.fromkeys(u.key for u in pending):
             waiting = sorted((u for u in pending if u.key == key), key=lambda u: u.scanned_t)
             for first in sorted(self.basket.guessed_alone(key), key=lambda u: -(u.placed_t or 0.0)):
@@ -172,6 +174,18 @@ class Corrections(FusionState):
                     unit.placed_t, unit.placed_with = first.placed_t, count
                 return waiting, count
         return None
+
+    def _withdrawn(self, t: float) -> list[Unit]:
+        """Scans of products nobody knows the weight of that the shopper withdrew ("remove" on a scan
+        still waiting) within the time a removal may be announced before its weight leaves."""
+        return [
+            u
+            for u in self.basket.in_state(UnitState.CANCELLED)
+            if u.product is not None
+            and u.product.weight_g is None
+            and u.left_t is not None
+            and t - u.left_t <= self.config.announce_window_s
+        ]
 
     def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:
         """A unit the cart placed by mistake goes back to waiting for its weight (off the bill)."""

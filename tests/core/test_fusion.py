@@ -659,6 +659,10 @@ def test_two_jars_of_unknown_weight_put_in_together_are_recounted_when_one_is_ta
     # ... or puts it back on the shelf: one jar stays, and that is what is charged
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 2 * 341.0).weight(60, -340.5).end(120)
     assert s.bill == [(JAM, 1, 250)] and not s.review.required
+    # ... or first taps "remove" for the jam the cart is waiting for, then lifts one out
+    s = Session().scan(1, JAM).scan(2, JAM).weight(6, 682.0).say_removed(55, JAM).weight(60, -340.5).end(120)
+    assert s.bill == [(JAM, 1, 250)] and not s.review.required
+    assert all(resolved for _, resolved in s.alerts)
     # ... or scans it again as it goes back in
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 682.0).weight(40, -340.5).scan(43, JAM).weight(45, 341.2).end(80)
     assert s.bill == [(JAM, 2, 500)] and s.alerts == []
