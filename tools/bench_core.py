@@ -35,6 +35,7 @@ from firmware.pipeline import CartPipeline
 from firmware.replay import replay_session, replay_trace
 from firmware.sync.outbox import weighings as outbox_weighings
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
+from tools.failure_causes import CAUSES, failed, failure_cause
 from tools.scoring import Score, product_key, score
 from tools.sessiongen.catalog import write_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
@@ -57,6 +58,7 @@ def _init(seed: int, verifier: str, save: str | None, learn: bool, sps: float = 
         learn=learn,
         book=None,
         sps=sps,
+        weighs={p.code: (p.catalog_weight_g, p.sold_by == "weight") for p in store.products},
     )
 
 
@@ -115,9 +117,9 @@ def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
     report = replay_trace(trace, catalog_, _worker["verifier"], book=_worker["book"])
     wall = time.perf_counter() - started
     result = score(report, session.truth)
+    result.cause = failure_cause(result, session.truth, report, _worker["weighs"])
     save: Path | None = _worker["save"]
-    failed = (result.review or not result.exact) if result.honest else not result.caught
-    if save is not None and (failed or result.silent_overcharge):
+    if save is not None and (failed(result) or result.silent_overcharge):
         save.mkdir(parents=True, exist_ok=True)
         write_catalog(store, save / "catalog.csv")
         write_session(session, save)
@@ -207,10 +209,25 @@ def summarise(results: list[tuple[Score, float, float, str]]) -> dict[str, Any]:
         "incidents_by_kind": by_kind,
         "silent_overcharges": sum(r.silent_overcharge for r, _, _, _ in results),
         "honest_review_reasons": dict(Counter(reason for r in honest if r.review for reason in r.reasons)),
+        "failure_causes": _causes([r for r, _, _, _ in results]),
         "replay_speed_x_median": round(statistics.median(speeds), 0) if speeds else None,
         "replay_speed_x_min": round(min(speeds), 0) if speeds else None,
         "session_minutes_median": round(statistics.median(end for _, end, _, _ in results) / 60, 1),
     }
+
+
+def _causes(scores: list[Score]) -> dict[str, dict[str, int]]:
+    """Failed sessions by cause: honest ones needing review or billed wrong, incidents missed, and
+    silent overcharges (a session may count in two columns)."""
+    out: dict[str, dict[str, int]] = {}
+    for r in scores:
+        if r.cause is None:
+            continue
+        entry = out.setdefault(r.cause, {"honest_failed": 0, "incidents_missed": 0, "silent_overcharges": 0})
+        if failed(r):
+            entry["honest_failed" if r.honest else "incidents_missed"] += 1
+        entry["silent_overcharges"] += r.silent_overcharge
+    return {cause: out[cause] for cause in CAUSES if cause in out}
 
 
 def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, str]]) -> None:
@@ -233,6 +250,10 @@ def print_figures(f: dict[str, Any], results: list[tuple[Score, float, float, st
     )
     if f["honest_review_reasons"]:
         print(f"  why honest sessions went to review: {f['honest_review_reasons']}")
+    if f["failure_causes"]:
+        print("  failures by cause (honest sessions reviewed or billed wrong / incidents missed / silent overcharges):")
+        for cause, n in f["failure_causes"].items():
+            print(f"    {cause:<42}{n['honest_failed']:4d} {n['incidents_missed']:4d} {n['silent_overcharges']:4d}")
     overcharged = [sid for r, _, _, sid in results if r.silent_overcharge]
     if overcharged:
         print(f"  silently overcharged: {', '.join(overcharged[:10])}{' ...' if len(overcharged) > 10 else ''}")

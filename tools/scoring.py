@@ -29,6 +29,7 @@ class Score:
     overcharged: bool
     undercharged: bool
     differences: list[str] = field(default_factory=list)
+    cause: str | None = None  # why it failed, when a benchmark tells (tools/failure_causes.py)
 
     @property
     def honest(self) -> bool:
