@@ -35,7 +35,7 @@ from firmware.pipeline import CartPipeline
 from firmware.replay import replay_session, replay_trace
 from firmware.sync.outbox import weighings as outbox_weighings
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
-from tools.failure_causes import CAUSES, failed, failure_cause
+from tools.failure_causes import CAUSES, failure_cause
 from tools.scoring import Score, product_key, score
 from tools.sessiongen.catalog import write_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
@@ -119,7 +119,7 @@ def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:
     result = score(report, session.truth)
     result.cause = failure_cause(result, session.truth, report, _worker["weighs"])
     save: Path | None = _worker["save"]
-    if save is not None and (failed(result) or result.silent_overcharge):
+    if save is not None and (result.failed or result.silent_overcharge):
         save.mkdir(parents=True, exist_ok=True)
         write_catalog(store, save / "catalog.csv")
         write_session(session, save)
@@ -224,7 +224,7 @@ def _causes(scores: list[Score]) -> dict[str, dict[str, int]]:
         if r.cause is None:
             continue
         entry = out.setdefault(r.cause, {"honest_failed": 0, "incidents_missed": 0, "silent_overcharges": 0})
-        if failed(r):
+        if r.failed:
             entry["honest_failed" if r.honest else "incidents_missed"] += 1
         entry["silent_overcharges"] += r.silent_overcharge
     return {cause: out[cause] for cause in CAUSES if cause in out}

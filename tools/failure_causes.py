@@ -31,26 +31,21 @@ TWIN_G, TWIN_REL = 4.0, 0.02  # another unit this close to the one taken out is 
 TOGETHER_S = 2.5  # units put in this close together settle as one change
 
 
-def failed(score: Score) -> bool:
-    """An honest session needing review or billed wrong; an incident neither caught nor corrected."""
-    return (score.review or not score.exact) if score.honest else not score.caught
-
-
 def failure_cause(score: Score, truth: dict[str, Any], report: dict[str, Any], weighs: dict[str, Any]) -> str | None:
     """The cause of a failed (or silently overcharged) session, or None when it did not fail.
     `weighs`: printed code -> (catalog weight in grams or None, sold by weight?)."""
-    if not failed(score) and not score.silent_overcharge:
+    if not score.failed and not score.silent_overcharge:
         return None
     if not score.honest:
         incident = truth.get("incident") or {}
         scanned = weighs.get(incident.get("scanned_code", ""))
         if incident.get("kind") == "swap" and scanned is not None and scanned[0] is None:
             return UNKNOWN_SWAP
-        return OTHER if not score.caught else _honest_part(score, truth, report, weighs)
-    return _honest_part(score, truth, report, weighs)
+        return OTHER  # (an incident silently overcharged was not caught either)
+    return _honest_cause(score, truth, report, weighs)
 
 
-def _honest_part(score: Score, truth: dict[str, Any], report: dict[str, Any], weighs: dict[str, Any]) -> str:
+def _honest_cause(score: Score, truth: dict[str, Any], report: dict[str, Any], weighs: dict[str, Any]) -> str:
     billed = Counter()
     for item in report["items"]:
         billed[product_key(item["code"])] += item["qty"]

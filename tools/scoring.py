@@ -36,6 +36,11 @@ class Score:
         return self.kind == "honest"
 
     @property
+    def failed(self) -> bool:
+        """An honest session needing review or billed wrong; an incident neither caught nor corrected."""
+        return (self.review or not self.exact) if self.honest else not self.caught
+
+    @property
     def caught(self) -> bool:
         return self.review or self.exact
 
