@@ -54,6 +54,12 @@ class Unit:
         return self.product is not None and self.product.by_weight and not self.label_price
 
     @property
+    def weight_unknown(self) -> bool:
+        """A unit of a product nobody gave a weight: what it weighs is only what the cart sees. Not goods
+        sold by weight, which have no unit weight to know (nor count in a lump)."""
+        return self.product is not None and self.product.weight_g is None and not self.by_weight
+
+    @property
     def key(self) -> str:
         return self.product.key if self.product else f"unknown:{self.code}"
 

@@ -154,7 +154,7 @@ class Corrections(FusionState):
         """Recount the latest unit of unknown weight whose change is a whole number (2, 3...) of `grams`,
         from the units of its product still waiting (one more than those waiting fit when `grams` is one
         of them going in). Returns (the units waiting, the count), the first count - 1 placed with it."""
-        pending = [u for u in self._pending_each() if u.product is not None and u.product.weight_g is None]
+        pending = [u for u in self._pending_each() if u.weight_unknown]
         if taken_out:  # "remove" tapped for the waiting scan, then one lifted: it was the unit in the lump
             pending += sorted(self._withdrawn(t), key=lambda u: -u.scanned_t)
         for key in dict.fromkeys(u.key for u in pending):
@@ -181,10 +181,7 @@ class Corrections(FusionState):
         return [
             u
             for u in self.basket.in_state(UnitState.CANCELLED)
-            if u.product is not None
-            and u.product.weight_g is None
-            and u.left_t is not None
-            and t - u.left_t <= self.config.announce_window_s
+            if u.weight_unknown and u.left_t is not None and t - u.left_t <= self.config.announce_window_s
         ]
 
     def _unplace(self, unit: Unit, t: float, *, realert: bool) -> None:

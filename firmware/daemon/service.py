@@ -440,6 +440,6 @@ def _hint(basket: Basket, aid: int, kind: AlertKind) -> str:
     if kind is not AlertKind.SCAN_NOT_PLACED:
         return hint
     unit = next((u for u in basket.units.values() if u.alert_id == aid), None)
-    if unit is None or unit.product is None or unit.product.weight_g is not None:
+    if unit is None or not unit.weight_unknown:
         return hint
     return f"{hint} {TOGETHER_HINT}" if basket.guessed_alone(unit.key) else hint

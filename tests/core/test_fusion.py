@@ -668,6 +668,13 @@ def test_two_jars_of_unknown_weight_put_in_together_are_recounted_when_one_is_ta
     assert s.bill == [(JAM, 2, 500)] and s.alerts == []
 
 
+def test_a_bag_of_produce_sold_by_weight_is_no_lump_of_units() -> None:
+    # bananas keyed twice, one bag in, "remove" tapped for the second key, then 500 g out: half the bag
+    # is not "one of two", so nothing is recounted and the removal is asked about
+    s = Session().plu(1, BANANAS).plu(2, BANANAS).weight(5, 1000.0).say_removed(20, BANANAS).weight(25, -500.0).end(200)
+    assert s.bill == [(BANANAS, 1, 199)] and ("removal_unidentified", False) in s.alerts
+
+
 def test_weight_out_that_is_no_share_of_a_jar_of_unknown_weight_recounts_nothing() -> None:
     s = Session().scan(1, JAM).scan(2, JAM).weight(6, 682.0).weight(60, -250.0).end(120)
     assert s.bill == [(JAM, 1, 250)] and s.review.required

@@ -224,3 +224,17 @@ def test_a_second_jar_of_unknown_weight_not_placed_suggests_lifting_one_out_and_
     snap = service.snapshot()
     assert snap["alerts"] == [] and [(line["qty"], line["amount_cents"]) for line in snap["lines"]] == [(2, 500)]
     service.journal.close()
+
+
+def test_produce_sold_by_weight_keyed_twice_is_not_told_to_lift_one_out(tmp_path: Path) -> None:
+    # a bag of bananas has no unit weight: lifting "one" out and back would recount nothing
+    service, clock = make_service(tmp_path)
+    service.intent("start", {})
+    feed_grams(service, clock, 0.0, 2)
+    service.intent("plu", {"plu": "4011"})
+    service.intent("plu", {"plu": "4011"})
+    feed_grams(service, clock, 1000.0, 60)
+    service.tick()
+    (alert,) = service.snapshot()["alerts"]
+    assert alert["kind"] == "scan_not_placed" and "lift one out" not in alert["hint"]
+    service.journal.close()
