@@ -82,6 +82,7 @@ class HeldChange:
     decide_t: float  # grace ends: raise an alert if still unexplained
     alert_id: int | None = None
     mismatch_uid: int | None = None  # the pending unit it failed to fit, if any
+    candidates: tuple[tuple[int, ...], ...] = ()  # weight out: the groups of units it may have been
 
 
 @dataclass(slots=True)
@@ -148,11 +149,32 @@ class Basket:
             return None
         return next((a for a in self.alerts if a.aid == aid), None)
 
+    def left_untold(self) -> set[int]:
+        """Units kept off the bill for weight that left while the cart cannot tell what it was: of the
+        candidates, the dearest (ties: the latest in). Whichever it was, the shopper is not charged for
+        more than the basket holds; the shopper's answer or the review says which it really was."""
+        out: set[int] = set()
+        for held in sorted(self.held.values(), key=lambda h: h.t):
+            options = [
+                group
+                for group in held.candidates
+                if out.isdisjoint(group) and all(self.units[uid].state is UnitState.PLACED for uid in group)
+            ]
+            if options:
+                out.update(max(options, key=self._dearest_first))
+        return out
+
+    def _dearest_first(self, group: tuple[int, ...]) -> tuple[int, float]:
+        units = [self.units[uid] for uid in group]
+        return sum(u.amount_cents() for u in units), max(u.placed_t or 0.0 for u in units)
+
     def bill_lines(self) -> list[BillLine]:
         """Lines in the order products first went in; each-units of one product and price merge."""
         lines: list[BillLine] = []
         each: dict[tuple[str, int], int] = {}
-        charged = sorted(self.in_state(UnitState.PLACED), key=lambda u: (u.placed_t or 0.0, u.uid))
+        untold = self.left_untold()
+        placed = [u for u in self.in_state(UnitState.PLACED) if u.uid not in untold]
+        charged = sorted(placed, key=lambda u: (u.placed_t or 0.0, u.uid))
         for unit in charged:
             if unit.product is None:
                 continue

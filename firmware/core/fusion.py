@@ -340,7 +340,7 @@ class Fusion(Deadlines, Corrections):
         top = fits[0]
         rivals = [f for f in fits[1:] if f.score >= top.score * self.config.ambiguous_ratio]
         if any(_bill_of(top.units) != _bill_of(f.units) for f in rivals):
-            self._hold_removal(t, -grams, noise)
+            self._hold_removal(t, -grams, noise, [top, *rivals])
             return
         self._take_out(top.units, t, UnitState.LIFTED)
 

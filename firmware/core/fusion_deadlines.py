@@ -15,7 +15,7 @@ class Deadlines(FusionState):
         times += [
             self._placing_ends(u)
             for u in self.basket.in_state(UnitState.PENDING)
-            if (u.alert_id is None or u.product is None) and self.still_since is not None
+            if (u.alert_id is None or u.product is None) and self.still_since is not None and not self._told(u)
         ]
         times += [(u.left_t or 0.0) + cfg.return_window_s for u in self.basket.in_state(UnitState.LIFTED)]
         if self._held(positive=True):
@@ -39,7 +39,7 @@ class Deadlines(FusionState):
             if self.still_since is None:
                 continue  # what went in has not settled yet
             deadline = self._placing_ends(unit)
-            if deadline <= t and (unit.alert_id is None or unit.product is None):
+            if deadline <= t and (unit.alert_id is None or unit.product is None) and not self._told(unit):
                 due.append((deadline, unit.uid, "pending"))
         for unit in self.basket.in_state(UnitState.LIFTED):
             if (unit.left_t or 0.0) + cfg.return_window_s <= t:
@@ -93,10 +93,19 @@ class Deadlines(FusionState):
             if unit.alert_id is None or unit.product is None:
                 self._pending_overdue(unit, t)
 
+    def _told(self, unit: Unit) -> bool:
+        """Is this scan already on the screen as what a weight that went in did not fit? That
+        weight_mismatch tells its story (something else went in); a scan_not_placed for the same scan
+        would tell it twice. Once the mismatch is settled (the item taken out, or scanned), the scan
+        nothing followed is reported as usual."""
+        return any(h.mismatch_uid == unit.uid and h.alert_id is not None for h in self.basket.held.values())
+
     def _pending_overdue(self, unit: Unit, t: float) -> None:
         if unit.product is None:  # an unknown code whose item never went in: nothing to price
             unit.state = UnitState.CANCELLED
             self._resolve(unit.alert_id, t, "nothing went in")
+            return
+        if self._told(unit):
             return
         unit.alert_id = self._raise(t, AlertKind.SCAN_NOT_PLACED, f"{unit.product.name} scanned; nothing went in")
 

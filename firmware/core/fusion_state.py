@@ -214,9 +214,10 @@ class FusionState:
                 final=state is UnitState.REMOVED,
             )
 
-    def _hold_removal(self, t: float, delta_g: float, noise: float) -> None:
+    def _hold_removal(self, t: float, delta_g: float, noise: float, candidates: list[GroupFit] | None = None) -> None:
         hid = self.basket.new_id()
-        self.basket.held[hid] = HeldChange(hid, t, delta_g, noise, t + self.config.answer_grace_s)
+        groups = tuple(tuple(u.uid for u in fit.units) for fit in candidates or ())
+        self.basket.held[hid] = HeldChange(hid, t, delta_g, noise, t + self.config.answer_grace_s, candidates=groups)
 
     def _raise(self, t: float, kind: AlertKind, detail: str) -> int:
         alert = Alert(self.basket.new_id(), t, kind, detail)

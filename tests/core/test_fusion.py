@@ -130,12 +130,23 @@ def test_unscanned_item_taken_out_again_resolves() -> None:
 
 
 def test_swap_for_a_different_weight_is_a_mismatch() -> None:
-    s = Session().scan(1, TOMATOES).weight(3, 700).end(30)
-    kinds = dict(s.alerts)
-    assert kinds["weight_mismatch"] is False
-    assert "scan_not_placed" in kinds
+    s = Session().scan(1, TOMATOES).weight(3, 700).end(100)
+    # one alert for one swap: the mismatch names the scan, so no scan_not_placed for it as well
+    assert s.alerts == [("weight_mismatch", False)]
     assert s.bill == []  # nothing charged for the tomatoes that never went in
-    assert s.review.required
+    assert s.review.required and s.review.reasons == ["weight_mismatch"]
+
+
+def test_a_scan_a_mismatch_named_is_reported_unplaced_once_the_wrong_item_is_out() -> None:
+    s = Session().scan(1, TOMATOES).weight(3, 700)
+    s.fusion.handle(WeightSettled(15, 0, s.level, 1.0))  # time passes
+    assert s.alerts == [("weight_mismatch", False)]
+    s.weight(20, -700)  # the wrong item taken out again: the tomatoes never went in
+    s.fusion.handle(WeightSettled(60, 0, s.level, 1.0))
+    assert s.alerts == [("weight_mismatch", True), ("scan_not_placed", False)]
+    s.weight(70, 452).end(80)  # and now they do
+    assert s.alerts == [("weight_mismatch", True), ("scan_not_placed", True)]
+    assert s.bill == [(TOMATOES, 1, 129)] and not s.review.required
 
 
 def test_scan_not_placed_is_never_charged() -> None:
@@ -191,6 +202,30 @@ def test_twins_at_different_prices_make_the_cart_ask() -> None:
     assert s.bill == [(STRAWBERRY, 1, 89)]
     assert s.alerts == [("removal_unidentified", True)]
     assert not s.review.required
+
+
+def test_weight_that_left_unidentified_is_off_the_bill_at_the_dearer_candidates_price() -> None:
+    for gone, bill in ((VANILLA, [(STRAWBERRY, 1, 89)]), (STRAWBERRY, [(STRAWBERRY, 1, 89)])):
+        s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, VANILLA).weight(7, 126)
+        s.weight(20, -125.5).end(40)
+        # whichever went (here `gone`), the shopper is not charged for more than the basket holds
+        assert s.bill == bill, gone
+        assert s.alerts == [("removal_unidentified", False)] and s.review.required
+
+
+def test_both_twins_gone_unidentified_leave_the_bill_empty() -> None:
+    s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, VANILLA).weight(7, 126)
+    s.weight(20, -125.5).weight(30, -125.5).end(40)
+    assert s.bill == []
+    assert s.alerts == [("removal_unidentified", False), ("removal_unidentified", False)]
+
+
+def test_weight_that_left_unidentified_and_came_back_is_billed_again() -> None:
+    s = Session().scan(1, STRAWBERRY).weight(3, 125).scan(5, VANILLA).weight(7, 126)
+    s.weight(20, -125.5)
+    assert s.bill == [(STRAWBERRY, 1, 89)]
+    s.weight(22, 125.5).end(40)
+    assert s.bill == [(STRAWBERRY, 1, 89), (VANILLA, 1, 95)] and s.alerts == []
 
 
 def test_twins_at_the_same_price_need_no_question() -> None:

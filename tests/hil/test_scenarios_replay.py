@@ -15,12 +15,7 @@ from tests.hil.conftest import shipped
 from tools.hil.scenario import load_scenario
 from tools.hil.targets import PASSED, Target, run_scenario
 
-KNOWN_FAILURES = {
-    "twins-removal-unidentified": "the cart keeps both twin yoghurts on the bill after one left unidentified "
-    "(bill 388 cents while the basket holds 189 worth); alert and review are right",
-    "weight-mismatch-swap": "the swapped scan is flagged twice: weight_mismatch and, at checkout, also "
-    "scan_not_placed for the same unit",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def test_at_least_twenty_scenarios_cover_every_alert_kind() -> None:
