@@ -57,7 +57,9 @@ def guide(alert: dict[str, Any], view: dict[str, Any]) -> Guidance:
     pending = [scan for scan in view.get("pending") or [] if scan.get("code")]
     actions: list[Action] = []
     if kind == "removal_unidentified":
-        actions = [Action(_short(_name(line)), "remove", {"code": line["code"]}) for line in lines]
+        # the items the weight that left may have been, as cartd lists them; else every line on the bill
+        choices = [c for c in alert.get("candidates") or [] if c.get("code")] or lines
+        actions = [Action(_short(_name(c)), "remove", {"code": c["code"]}) for c in choices]
     elif kind in ("scan_not_placed", "weight_mismatch"):
         scans = _scans_named_by(alert, detail, pending)
         if len(scans) == 1:

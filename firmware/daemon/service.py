@@ -373,7 +373,7 @@ class CartService:
                 for u in basket.in_state(UnitState.PENDING)
             ]
             snap["total_cents"] = basket.total_cents()
-            codes = _alert_codes(basket)
+            codes, candidates = _alert_codes(basket), _removal_candidates(basket)
             snap["alerts"] = [
                 {
                     "aid": a.aid,
@@ -383,6 +383,7 @@ class CartService:
                     "resolved": False,
                     "hint": _hint(basket, a.aid, a.kind),
                     "code": codes.get(a.aid),
+                    "candidates": candidates.get(a.aid, []),
                 }
                 for a in basket.open_alerts()
             ]
@@ -421,6 +422,21 @@ def _alert_codes(basket: Basket) -> dict[int, str]:
         if held.alert_id is not None and held.mismatch_uid in basket.units:
             codes[held.alert_id] = basket.units[held.mismatch_uid].code
     return codes
+
+
+def _removal_candidates(basket: Basket) -> dict[int, list[dict[str, str]]]:
+    """The items a removal the cart could not identify may have been, one per product (the screen's
+    buttons for the shopper's answer). They stay listed even while one of them is off the bill."""
+    out: dict[int, list[dict[str, str]]] = {}
+    for held in basket.held.values():
+        if held.alert_id is None or not held.candidates:
+            continue
+        units = sorted((basket.units[uid] for group in held.candidates for uid in group), key=lambda u: u.placed_t or 0)
+        named: dict[str, str] = {}
+        for unit in units:  # in the order they went in, as on the bill
+            named.setdefault(unit.code, unit.product.name if unit.product else unit.code)
+        out[held.alert_id] = [{"code": code, "name": name} for code, name in named.items()]
+    return out
 
 
 def _text(args: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:

@@ -25,6 +25,13 @@ def test_removal_unidentified_offers_every_line_answered_with_remove() -> None:
     assert g.title == "Which item did you take out?" and g.hint  # a fallback hint when cartd sends none
 
 
+def test_removal_unidentified_offers_the_candidates_cartd_lists_even_off_the_bill() -> None:
+    # the dearer twin is off the bill while the question is open: it must still be a button
+    candidates = [{"code": "4000000000006", "name": "Yoghurt strawberry"}, {"code": "4000000000013", "name": "Vanilla"}]
+    g = guide(alert("removal_unidentified", candidates=candidates), {"lines": LINES, "pending": []})
+    assert [a.args["code"] for a in g.actions] == ["4000000000006", "4000000000013"]
+
+
 def test_scan_not_placed_cancels_the_scan_its_detail_names() -> None:
     view = {"lines": LINES, "pending": [PEN, GUM]}
     g = guide(alert("scan_not_placed", "Chewing gum scanned; nothing went in"), view)

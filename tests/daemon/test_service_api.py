@@ -238,3 +238,29 @@ def test_produce_sold_by_weight_keyed_twice_is_not_told_to_lift_one_out(tmp_path
     (alert,) = service.snapshot()["alerts"]
     assert alert["kind"] == "scan_not_placed" and "lift one out" not in alert["hint"]
     service.journal.close()
+
+
+def test_a_removal_the_cart_cannot_identify_lists_its_candidates_and_the_answer_settles_the_bill(
+    tmp_path: Path,
+) -> None:
+    twins = "code,name,price_cents,sold_by,weight_g\n4000000000006,Yoghurt strawberry,89,each,125\n"
+    twins += "4000000000013,Yoghurt vanilla,95,each,126\n"
+    clock = Clock()
+    service = CartService(parse_catalog(twins), Journal(tmp_path / "j.db"), cart_id="cart-1", clock=clock)
+    service.intent("start", {})
+    feed_grams(service, clock, 0.0, 2)
+    service.intent("code", {"text": "4000000000006"})
+    feed_grams(service, clock, 125.0, 2)
+    service.intent("code", {"text": "4000000000013"})
+    feed_grams(service, clock, 251.0, 2)
+    feed_grams(service, clock, 125.5, 8)  # one of them out, unnamed; the answer's grace runs out
+    service.tick()
+    snap = service.snapshot()
+    (alert,) = snap["alerts"]
+    assert alert["kind"] == "removal_unidentified"
+    assert [c["code"] for c in alert["candidates"]] == ["4000000000006", "4000000000013"]
+    assert [line["code"] for line in snap["lines"]] == ["4000000000006"]  # the dearer is off the bill meanwhile
+    service.intent("remove", {"code": "4000000000006"})  # it was the strawberry one
+    snap = service.snapshot()
+    assert snap["alerts"] == [] and [line["code"] for line in snap["lines"]] == ["4000000000013"]
+    service.journal.close()
