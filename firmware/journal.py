@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     response TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(acked_unix, next_attempt_unix);
+CREATE INDEX IF NOT EXISTS outbox_by_session ON outbox(session_id);
 """
 
 
