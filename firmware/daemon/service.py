@@ -349,12 +349,7 @@ class CartService:
             "total_cents": 0,
             "alerts": [],
             "review": {"required": False, "reasons": []},
-            "devices": {
-                "scale": scale,
-                "camera": self.devices["camera"].to_dict(),
-                "store": self.devices["store"].to_dict(),
-                "storage": self.devices["storage"].to_dict(),
-            },
+            "devices": {name: scale if name == "scale" else health.to_dict() for name, health in self.devices.items()},
             "receipt": None,
         }
         if pipeline is not None:

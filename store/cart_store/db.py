@@ -31,7 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.orm import Session as DbSession
 
 # A cart keeps a product's latest 16 weighings (firmware/core/weightbook.py, KEPT); the store keeps
-# twice that (a cart is not sent its own), so a new cart learns the store in pages, not its history.
+# twice that (a cart is not sent its own), so a new cart learns the store in pages, not its history
+# (tests/store/test_api.py checks the two stay tied).
 FLEET_KEPT_PER_CODE = 32
 
 

@@ -284,3 +284,12 @@ def test_the_store_keeps_only_the_latest_fleet_weighings_of_each_product(db_url:
     assert [g for code, g in kept if code == "A"] == [100.0 + n for n in range(8, FLEET_KEPT_PER_CODE + 8)]
     assert [g for code, g in kept if code == "B"] == [50.0]
     engine.dispose()
+
+
+def test_the_store_keeps_twice_the_weighings_a_cart_keeps_of_a_product() -> None:
+    # the store package does not import the firmware (it deploys apart), so the tie is checked here
+    from cart_store.db import FLEET_KEPT_PER_CODE
+
+    from firmware.core.weightbook import KEPT
+
+    assert FLEET_KEPT_PER_CODE == 2 * KEPT
