@@ -112,7 +112,9 @@ class WeightSettled:
     """The weighing stage's output: the basket came to rest at a new level.
 
     `delta_g` is the change against the previous settled level, `noise_g` the sample spread seen
-    while it settled, `settle_s` how long the basket had been moving before it came to rest.
+    while it settled, `settle_s` how long the basket had been moving before it came to rest,
+    `rise_g` how far the basket read above its level before while it moved (briefly smoothed): a
+    hand gripping an item to lift it out presses it first; a hand letting go of one does not.
     """
 
     kind: ClassVar[str] = "scale.settled"
@@ -122,6 +124,7 @@ class WeightSettled:
     noise_g: float
     settle_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    rise_g: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,7 @@ class Fusion(Deadlines, Corrections):
         self.still_since = event.t
         self.level_g = self.matcher.level_g = event.level_g
         self.matcher.settle_s = event.settle_s
+        self.rise_g = event.rise_g
         t, delta, noise = event.t, event.delta_g, event.noise_g
         # a press then a release, a grasp then a lift: opposite signs; two items in a row are two items
         began = t - event.settle_s

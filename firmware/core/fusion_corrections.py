@@ -11,6 +11,12 @@ RECOUNT_REL = 0.06  # units of one product: a change this close to a whole share
 RECOUNT_G = 3.0  # ... or this many grams per unit (light goods)
 QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going in, against a hand letting go
 LATE_CORRECTION = 20.0  # ... and how much likelier the hand must be once the placement should have finished
+# A hand lifting an item out grips it first, so the basket reads heavier for a moment; a hand letting
+# go of an item does not. Seen in a short motion (not a push, whose shaking reads as rises too):
+GRIP_G = 8.0  # a rise this high is a grip
+GRIP_MOTION_S = 3.0
+GRIPPED_ODDS = 8.0  # how much likelier a weight out that showed a grip makes "an item taken out"...
+UNGRIPPED_ODDS = 0.125  # ... and one that did not
 
 
 class Corrections(FusionState):
@@ -87,13 +93,22 @@ class Corrections(FusionState):
             # ... unless the hand is still at the basket and the correction is the likelier story: it
             # mends a placement that fitted badly as first weighed, and taking another item out within
             # moments of putting one in is rare (produce has no expected weight: the hand is likelier)
-            if removals and not self._correction_likelier(score, removals[0].score * before, at_once, confident):
+            removal = removals[0].score * before * self._grip_odds() if removals else 0.0
+            if removals and not self._correction_likelier(score, removal, at_once, confident):
                 return False
         self._last_revision = (t, [(u, u.weight_g or 0.0) for u in units], delta, noise)
         for unit in units:
             self._revise(unit, (unit.weight_g or 0.0) * revised / total, t)
         self._retake_revised_claim(t)
         return True
+
+    def _grip_odds(self) -> float:
+        """What the way the weight left says of "another item was taken out" (against a hand letting
+        go): a grip seen first makes it likelier, none makes it less likely. A long motion (the cart
+        pushed) says nothing."""
+        if self.matcher.settle_s <= 0.0 or self.matcher.settle_s >= GRIP_MOTION_S:
+            return 1.0
+        return GRIPPED_ODDS if self.rise_g >= GRIP_G else UNGRIPPED_ODDS
 
     @staticmethod
     def _correction_likelier(score: float | None, removal: float, at_once: bool, confident: bool) -> bool:

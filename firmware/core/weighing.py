@@ -38,6 +38,7 @@ class WeighingConfig:
     auto_zero_band_g: float = 30.0
     auto_zero_after_s: float = 2.0
     fault_gap_s: float = 1.0  # samples missing this long: the scale is faulted (a busy host may lag 0.5 s)
+    rise_smooth_s: float = 0.1  # the rise while moving is read on samples smoothed this long (tremor out)
 
 
 @dataclass(slots=True)
@@ -71,6 +72,9 @@ class Weighing:
         self._across_fault = False
         self._spreads: deque[float] = deque()
         self._since_spread = 0
+        self._fast: float | None = None  # samples smoothed over `rise_smooth_s`
+        self._before_g: float | None = None  # the still level when the basket began to move
+        self._rise_g = 0.0  # highest smoothed reading above `_before_g` since
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -128,6 +132,10 @@ class Weighing:
         self.stats.samples += 1
         n = max(8, round(self.config.window_s * sps))
         self._add(value_g, n)
+        alpha = min(1.0, 1.0 / max(1.0, self.config.rise_smooth_s * sps))
+        self._fast = value_g if self._fast is None else self._fast + alpha * (value_g - self._fast)
+        if self._before_g is not None:
+            self._rise_g = max(self._rise_g, self._fast - self._before_g)
         if self._win_n < n:
             return out
         mean = self._sum / self._win_n
@@ -145,6 +153,7 @@ class Weighing:
         else:
             if self._still:
                 self._moving_since = t
+                self._before_g, self._rise_g = self._still_sum, 0.0
                 out.append(ScaleMotion(t, moving=True))
             self._still = False
         return out
@@ -174,6 +183,8 @@ class Weighing:
         self._sum = self._sumsq = 0.0
         self._still = False
         self._moving_since = None
+        self._fast = self._before_g = None
+        self._rise_g = 0.0
 
     def _on_still(self, t: float, mean: float, sd: float) -> WeightSettled | ScaleMotion | None:
         """`_base_g` is the level the core was last told; nothing moves it silently but auto-zero."""
@@ -238,4 +249,7 @@ class Weighing:
         self.stats.changes += 1
         extra = {"across_fault": True} if self._across_fault else {}
         self._across_fault = False
-        return WeightSettled(t, round(delta, 2), round(mean - self._zero_g, 2), round(sd, 3), round(settle_s, 3), extra)
+        rise = round(max(0.0, self._rise_g), 2) if settle_s > 0.0 else 0.0
+        self._before_g, self._rise_g = None, 0.0
+        level = round(mean - self._zero_g, 2)
+        return WeightSettled(t, round(delta, 2), level, round(sd, 3), round(settle_s, 3), extra, rise)

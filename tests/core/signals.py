@@ -41,6 +41,14 @@ class Signal:
         self.parts.append(self.level + force + tremor + self.rng.normal(0, self.noise_g, n + r))
         return self
 
+    def lift(self, grams: float, grip_g: float, grip_s: float = 0.3, lift_s: float = 0.4) -> Signal:
+        """An item taken out: the hand grips it (pressing `grip_g`), then lifts it away."""
+        g, lift = self._n(grip_s), self._n(lift_s)
+        shape = np.concatenate([np.full(g, grip_g), np.linspace(grip_g, -grams, lift)])
+        self.parts.append(self.level + shape + self.rng.normal(0, self.noise_g, g + lift))
+        self.level -= grams
+        return self
+
     def push(self, seconds: float, shake_g: float = 60.0, bumps: int = 3) -> Signal:
         n = self._n(seconds)
         shake = self.rng.normal(0, shake_g, n)

@@ -38,6 +38,17 @@ def test_hand_resting_on_the_item_is_not_a_second_change() -> None:
     assert len(found) == 1
 
 
+def test_a_grip_before_an_item_leaves_shows_as_a_rise_and_a_hand_letting_go_does_not() -> None:
+    # a hand still on the item when it settles (+60 g), then let go: weight out with no rise
+    letting_go = Signal(noise_g=1.0).hold(3).drop(500, ring_g=60).press(60, tremor_g=0.3, seconds=3).hold(3)
+    released = changes(run(Weighing(), letting_go.samples()))[-1]
+    assert released.delta_g == pytest.approx(-60, abs=3) and released.rise_g < 3
+    # an item taken out: gripped (pressed 40 g), then lifted
+    lifting = Signal(noise_g=1.0).hold(3).drop(500, ring_g=60).hold(3).lift(500, grip_g=40).hold(3)
+    out = changes(run(Weighing(), lifting.samples()))[-1]
+    assert out.delta_g == pytest.approx(-500, abs=3) and out.rise_g >= 20
+
+
 def test_pushing_the_cart_reports_nothing() -> None:
     signal = Signal(noise_g=1.0, start_g=2500).hold(2).push(15).hold(3)
     assert changes(run(Weighing(), signal.samples())) == []
