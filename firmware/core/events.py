@@ -124,7 +124,7 @@ class WeightSettled:
     noise_g: float
     settle_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
-    rise_g: float = 0.0
+    rise_g: float | None = None  # None: not measured (a journal written before it was)
 
 
 @dataclass(frozen=True, slots=True)

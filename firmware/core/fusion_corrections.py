@@ -105,8 +105,8 @@ class Corrections(FusionState):
     def _grip_odds(self) -> float:
         """What the way the weight left says of "another item was taken out" (against a hand letting
         go): a grip seen first makes it likelier, none makes it less likely. A long motion (the cart
-        pushed) says nothing."""
-        if self.matcher.settle_s <= 0.0 or self.matcher.settle_s >= GRIP_MOTION_S:
+        pushed) says nothing, nor does a change whose rise was not measured."""
+        if self.rise_g is None or self.matcher.settle_s <= 0.0 or self.matcher.settle_s >= GRIP_MOTION_S:
             return 1.0
         return GRIPPED_ODDS if self.rise_g >= GRIP_G else UNGRIPPED_ODDS
 

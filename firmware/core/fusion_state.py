@@ -91,7 +91,7 @@ class FusionState:
         self.phase = Phase.SHOPPING
         self.now = 0.0
         self.level_g = 0.0
-        self.rise_g = 0.0  # how far the basket read above its level while the last change moved
+        self.rise_g: float | None = None  # how far the basket read above its level while the last change moved
         self.still_since: float | None = 0.0  # when the basket last came to rest; None while it moves
         self.scale_alert: int | None = None
         self.camera_alert: int | None = None
