@@ -10,7 +10,9 @@ from firmware.core.grouping import GroupFit
 RECOUNT_REL = 0.06  # units of one product: a change this close to a whole share of an earlier one is one unit
 RECOUNT_G = 3.0  # ... or this many grams per unit (light goods)
 QUICK_REMOVAL = 0.5  # odds of an item taken out within moments of another going in, against a hand letting go
-LATE_CORRECTION = 20.0  # ... and how much likelier the hand must be once the placement should have finished
+# ... and how much likelier the hand must be once the placement should have finished. Modest since the
+# grip evidence below tells most lifts from hands letting go (it was 20 before that evidence existed).
+LATE_CORRECTION = 4.0
 # A hand lifting an item out grips it first, so the basket reads heavier for a moment; a hand letting
 # go of an item does not. Seen in a short motion (not a push, whose shaking reads as rises too):
 GRIP_G = 8.0  # a rise this high is a grip
