@@ -13,3 +13,13 @@ def test_bench_verifier_runs_any_verifier_through_bench_core_carts() -> None:
     assert figures["sessions"] == len(results) == 4
     assert figures["honest"] + figures["incidents"] == 4
     assert figures["replay_speed_x_median"] > 0
+
+
+def test_grip_evidence_labels_weight_out_from_the_ground_truth() -> None:
+    from tools.grip_evidence import summarise, weight_outs
+
+    shared_path("data", "catalog", "off_products_slim.csv")
+    figures = summarise(weight_outs(9001, 12))
+    assert figures["removals"] >= 2 and figures["others"] >= 2
+    # the signal fusion's odds stand for: removals grip first, hands letting go do not
+    assert figures["removals_gripped_pct"] > 50 > figures["others_gripped_pct"]
