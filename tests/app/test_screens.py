@@ -82,13 +82,38 @@ def test_removal_unidentified_lists_the_basket_to_answer_with(ui: Harness, fake:
     banner = ui.root.ids.banner
     ui.wait_until(lambda: banner.shown, "the banner asks")
     labels = [b.text for b in banner.ids.actions.children]
-    assert sorted(labels) == ["Canned tomatoes", "Felt pens, 10 colours"]
-    ui.screenshot("alert-which-item")
+    assert sorted(labels) == ["Canned tomatoes", "Felt pens, 10 colours"]  # an older cartd: every line
     mark = len(fake.requests)
     ui.tap_text("Felt pens, 10 colours", banner)
     assert ui.request("remove", after=mark)["code"] == "4006381333931"
     ui.wait_until(lambda: not banner.shown, "the question is answered")
     assert ui.screen("basket").ids.total.text == "€1.29"
+
+
+def test_removal_unidentified_offers_only_the_candidates_cartd_lists(ui: Harness, fake: FakeCartd) -> None:
+    shopping(ui, fake)
+    fake.place("5012345678900", push=False)
+    fake.place("4006381333931", push=False)
+    fake.place("96385074")
+    candidates = [
+        {"code": "4006381333931", "name": "Felt pens, 10 colours"},
+        {"code": "96385074", "name": "Chewing gum"},
+    ]
+    fake.raise_alert(
+        "removal_unidentified",
+        "20 g taken out; which item was it?",
+        "Tap the item you took out.",
+        candidates=candidates,
+    )
+    banner = ui.root.ids.banner
+    ui.wait_until(lambda: banner.shown, "the banner asks")
+    labels = [b.text for b in banner.ids.actions.children]
+    assert sorted(labels) == ["Chewing gum", "Felt pens, 10 colours"]  # not the tomatoes: they weigh 400 g
+    ui.screenshot("alert-which-item")
+    mark = len(fake.requests)
+    ui.tap_text("Chewing gum", banner)
+    assert ui.request("remove", after=mark)["code"] == "96385074"
+    ui.wait_until(lambda: not banner.shown, "the question is answered")
 
 
 def test_plu_keypad_sends_plu_and_a_long_code_is_a_barcode(ui: Harness, fake: FakeCartd) -> None:
