@@ -22,13 +22,12 @@ import json
 import multiprocessing
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from firmware.core.catalog import Catalog, load_catalog
+from firmware.core.catalog import Catalog, parse_catalog
 from firmware.core.trace import Trace, parse_trace_lines
 from firmware.core.weightbook import WeightBook
 from firmware.pipeline import CartPipeline
@@ -37,7 +36,7 @@ from firmware.sync.outbox import weighings as outbox_weighings
 from firmware.verifiers import VERIFIER_NAMES, make_verifier
 from tools.failure_causes import CAUSES, failure_cause
 from tools.scoring import Score, product_key, score
-from tools.sessiongen.catalog import write_catalog
+from tools.sessiongen.catalog import catalog_csv, write_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session, write_session
 
@@ -47,11 +46,9 @@ WARMUP_STREAM = 0x3A12  # rng stream of the warm-up sessions, apart from the mea
 
 def _init(seed: int, verifier: str, save: str | None, learn: bool, sps: float = 80.0) -> None:
     store = store_for_seed(seed)
-    folder = Path(tempfile.mkdtemp(prefix="bench-core-"))
-    write_catalog(store, folder / "catalog.csv")
     _worker.update(
         store=store,
-        catalog=load_catalog(folder / "catalog.csv"),
+        catalog=parse_catalog(catalog_csv(store), source=f"generated store {seed}"),
         verifier=make_verifier(verifier),
         seed=seed,
         save=Path(save) if save else None,

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from firmware.core.catalog import load_catalog
+from firmware.core.catalog import parse_catalog
 from firmware.core.events import Event, WeightSettled
 from firmware.core.fusion_corrections import GRIP_G, GRIP_MOTION_S, GRIPPED_ODDS, UNGRIPPED_ODDS
 from firmware.core.trace import parse_trace_lines
 from firmware.pipeline import CartPipeline
 from firmware.verifiers import make_verifier
-from tools.sessiongen.catalog import write_catalog
+from tools.sessiongen.catalog import catalog_csv
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
 
@@ -40,9 +39,7 @@ class WeightOut:
 
 def weight_outs(seed: int, sessions: int) -> list[WeightOut]:
     store = store_for_seed(seed)
-    folder = Path(tempfile.mkdtemp(prefix="grip-evidence-"))
-    write_catalog(store, folder / "catalog.csv")
-    catalog = load_catalog(folder / "catalog.csv")
+    catalog = parse_catalog(catalog_csv(store), source=f"generated store {seed}")
     found: list[WeightOut] = []
     for index, kind in enumerate(session_kinds(sessions, 0.5, seed)):
         sid = session_id(seed, index)

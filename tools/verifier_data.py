@@ -23,7 +23,6 @@ import contextlib
 import itertools
 import json
 import multiprocessing
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from firmware.core.catalog import Catalog, load_catalog
+from firmware.core.catalog import Catalog, parse_catalog
 from firmware.core.matching import Matcher
 from firmware.core.trace import parse_trace_lines
 from firmware.core.verifier import FitQuery, RuleVerifier, Verifier
@@ -41,7 +40,7 @@ from firmware.replay import replay_trace
 from firmware.verifier_model.features import N_FEATURES, query_features
 from tools import bench_core
 from tools.scoring import product_key
-from tools.sessiongen.catalog import write_catalog
+from tools.sessiongen.catalog import catalog_csv
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
 
@@ -153,9 +152,7 @@ def _store(seed: int) -> tuple[Any, Catalog]:
     stores = _worker["stores"]
     if seed not in stores:
         store = store_for_seed(seed)
-        folder = Path(tempfile.mkdtemp(prefix="verifier-data-"))
-        write_catalog(store, folder / "catalog.csv")
-        stores[seed] = (store, load_catalog(folder / "catalog.csv"))
+        stores[seed] = (store, parse_catalog(catalog_csv(store), source=f"generated store {seed}"))
     return stores[seed]
 
 

@@ -11,6 +11,7 @@ trace spec is written from it; the truth stays in memory (or goes to a separate 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections import defaultdict
@@ -276,13 +277,18 @@ def _produce(plu_json: Path, rng: np.random.Generator, per_kind: int) -> list[Pr
     return out
 
 
-def write_catalog(store: Store, path: Path | str) -> None:
+def catalog_csv(store: Store) -> str:
     """The trace spec's catalog CSV (code, name, price_cents, sold_by, weight_g, weight_sd_g)."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["code", "name", "price_cents", "sold_by", "weight_g", "weight_sd_g"])
-        for p in store.products:
-            w.writerow([p.code, p.name, p.price_cents, p.sold_by, _num(p.catalog_weight_g), _num(p.catalog_sd_g)])
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")  # as a file of it reads back (universal newlines): one sha256
+    w.writerow(["code", "name", "price_cents", "sold_by", "weight_g", "weight_sd_g"])
+    for p in store.products:
+        w.writerow([p.code, p.name, p.price_cents, p.sold_by, _num(p.catalog_weight_g), _num(p.catalog_sd_g)])
+    return out.getvalue()
+
+
+def write_catalog(store: Store, path: Path | str) -> None:
+    Path(path).write_text(catalog_csv(store), encoding="utf-8", newline="")
 
 
 def write_store_truth(store: Store, path: Path | str) -> None:
