@@ -44,11 +44,22 @@ _worker: dict[str, Any] = {}
 WARMUP_STREAM = 0x3A12  # rng stream of the warm-up sessions, apart from the measured ones
 
 
+def store_catalog(store: Any, seed: int) -> Catalog:
+    """A generated store's catalog as the cart loads it (built in memory: no file left behind)."""
+    return parse_catalog(catalog_csv(store), source=f"generated store {seed}")
+
+
+def session_trace(session: Any) -> Trace:
+    """A generated session's trace as the replay reads it (never written to disk)."""
+    lines = [json.dumps(line) for line in session.lines]
+    return parse_trace_lines(Path(session.session_id) / "trace.jsonl", lines)
+
+
 def _init(seed: int, verifier: str, save: str | None, learn: bool, sps: float = 80.0) -> None:
     store = store_for_seed(seed)
     _worker.update(
         store=store,
-        catalog=parse_catalog(catalog_csv(store), source=f"generated store {seed}"),
+        catalog=store_catalog(store, seed),
         verifier=make_verifier(verifier),
         seed=seed,
         save=Path(save) if save else None,
@@ -100,7 +111,7 @@ def _staff_vouched(
 def _generated(store: Any, rng_seed: list[int], sid: str, kind: str, unit: str) -> tuple[Any, Trace]:
     """A session from the generator, and its trace as the replay reads it (never written to disk)."""
     session = generate_session(store, rng_seed, sid, kind, _worker.get("sps", 80.0), unit)
-    return session, parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+    return session, session_trace(session)
 
 
 def _run_one(job: tuple[int, str]) -> tuple[Score, float, float, str]:

@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from firmware.core.trace import parse_trace_lines
 from firmware.core.verifier import FitQuery, RuleVerifier, Verifier
 from firmware.replay import replay_trace
 from firmware.verifiers import make_verifier
+from tools.bench_core import session_trace
 from tools.sessiongen.dataset import session_id, session_kinds
 from tools.sessiongen.session import generate_session
 from tools.verifier_data import CARTS, Recorder, _store, evaluate
@@ -44,7 +44,7 @@ def real_queries(seed: int, sessions: int) -> list[FitQuery]:
     for index, kind in enumerate(session_kinds(sessions, 0.5, seed + 1)):
         sid = session_id(seed, 90000 + index)
         session = generate_session(store, [seed, 90000 + index], sid, kind, 80.0, "g")
-        trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+        trace = session_trace(session)
         replay_trace(trace, catalog, recorder)
     return [a.query for a in recorder.asked if a.query.expected_g is not None and not a.query.measured]
 

@@ -12,19 +12,15 @@ how often each shows a rise of `GRIP_G` or more, and the likelihood ratios fusio
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from firmware.core.catalog import parse_catalog
 from firmware.core.events import Event, WeightSettled
 from firmware.core.fusion_corrections import GRIP_G, GRIP_MOTION_S, GRIPPED_ODDS, UNGRIPPED_ODDS
-from firmware.core.trace import parse_trace_lines
 from firmware.pipeline import CartPipeline
 from firmware.verifiers import make_verifier
-from tools.sessiongen.catalog import catalog_csv
+from tools.bench_core import session_trace, store_catalog
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
 
@@ -39,12 +35,12 @@ class WeightOut:
 
 def weight_outs(seed: int, sessions: int) -> list[WeightOut]:
     store = store_for_seed(seed)
-    catalog = parse_catalog(catalog_csv(store), source=f"generated store {seed}")
+    catalog = store_catalog(store, seed)
     found: list[WeightOut] = []
     for index, kind in enumerate(session_kinds(sessions, 0.5, seed)):
         sid = session_id(seed, index)
         session = generate_session(store, [seed, index], sid, kind, 80.0, "g")
-        trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+        trace = session_trace(session)
         left = [u["t_out"] for u in session.truth["units"] if u["t_out"] is not None]
         pipeline = CartPipeline(catalog, sid, verifier=make_verifier("rule"))
         core = pipeline.fusion

@@ -21,26 +21,22 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from firmware.core.catalog import Catalog, parse_catalog
+from firmware.core.catalog import Catalog
 from firmware.core.matching import Matcher
-from firmware.core.trace import parse_trace_lines
 from firmware.core.verifier import FitQuery, RuleVerifier, Verifier
 from firmware.core.weightbook import WeightBook
 from firmware.replay import replay_trace
 from firmware.verifier_model.features import N_FEATURES, query_features
 from tools import bench_core
 from tools.scoring import product_key
-from tools.sessiongen.catalog import catalog_csv
 from tools.sessiongen.dataset import session_id, session_kinds, store_for_seed
 from tools.sessiongen.session import generate_session
 
@@ -152,7 +148,7 @@ def _store(seed: int) -> tuple[Any, Catalog]:
     stores = _worker["stores"]
     if seed not in stores:
         store = store_for_seed(seed)
-        stores[seed] = (store, parse_catalog(catalog_csv(store), source=f"generated store {seed}"))
+        stores[seed] = (store, bench_core.store_catalog(store, seed))
     return stores[seed]
 
 
@@ -167,7 +163,7 @@ def collect_one(job: tuple[int, int, str]) -> dict[str, np.ndarray]:
     store, catalog = _store(seed)
     sid = session_id(seed, index)
     session = generate_session(store, [seed, index], sid, kind, 80.0, "counts" if index % 2 else "g")
-    trace = parse_trace_lines(Path(sid) / "trace.jsonl", [json.dumps(line) for line in session.lines])
+    trace = bench_core.session_trace(session)
     recorder = Recorder(_worker["driver"])
     with matcher_context():
         replay_trace(trace, catalog, recorder, book=_worker.get("book"))
