@@ -43,15 +43,13 @@ def weight_outs(seed: int, sessions: int) -> list[WeightOut]:
         trace = session_trace(session)
         left = [u["t_out"] for u in session.truth["units"] if u["t_out"] is not None]
         pipeline = CartPipeline(catalog, sid, verifier=make_verifier("rule"))
-        core = pipeline.fusion
 
-        def to_core(event: Event, core=core, left=left, pipeline=pipeline) -> None:
+        def to_core(event: Event, left=left, passed=pipeline._to_core) -> None:
             if isinstance(event, WeightSettled) and event.delta_g < 0 and 0.0 < event.settle_s < GRIP_MOTION_S:
                 began = event.t - event.settle_s
                 removal = any(began - LEFT_BEFORE_S <= t <= event.t for t in left)
                 found.append(WeightOut(event.rise_g or 0.0, removal))
-            core.handle(event)
-            pipeline.weighing.expect_empty = core.expects_empty
+            passed(event)
 
         pipeline._to_core = to_core  # type: ignore[method-assign]  # (observe what the core is told)
         for event in trace.events:
