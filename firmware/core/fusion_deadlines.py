@@ -39,7 +39,7 @@ class Deadlines(FusionState):
             if self.still_since is None:
                 continue  # what went in has not settled yet
             deadline = self._placing_ends(unit)
-            if deadline <= t and (unit.alert_id is None or unit.product is None) and not self._told(unit):
+            if deadline <= t and (unit.alert_id is None or unit.product is None):
                 due.append((deadline, unit.uid, "pending"))
         for unit in self.basket.in_state(UnitState.LIFTED):
             if (unit.left_t or 0.0) + cfg.return_window_s <= t:
@@ -97,7 +97,9 @@ class Deadlines(FusionState):
         """Is this scan already on the screen as what a weight that went in did not fit? That
         weight_mismatch tells its story (something else went in); a scan_not_placed for the same scan
         would tell it twice. Once the mismatch is settled (the item taken out, or scanned), the scan
-        nothing followed is reported as usual."""
+        nothing followed is reported as usual. (`_pending_overdue` checks it as it falls due, since a
+        mismatch may be raised earlier in the same step; `next_deadline` leaves such a scan out, so a
+        deadline that reports nothing is not asked for again and again.)"""
         return any(h.mismatch_uid == unit.uid and h.alert_id is not None for h in self.basket.held.values())
 
     def _pending_overdue(self, unit: Unit, t: float) -> None:
